@@ -1,0 +1,89 @@
+"""The objective of FORMAT.md as named, integer-scaled CP-SAT terms.
+
+Every term is a linear expression in units of 1/scale objective points, so a
+run can read each term's contribution. Real coefficients (distances, hours
+times offset rates) are rounded to the nearest unit; `evaluate` always
+recomputes the exact objective of the chosen assignment.
+
+Terms per person i and group g in A(i):
+- placed:     p(i) * w.placed * [h(i) > 0]
+- hours:      p(i) * w.hours * min(h(i), target(i)), via covered quarter hours c(i)
+- need_match, preferred, km, offset_eur: per assigned pair
+- change:     -w.change * |current(i) minus A(i)| = constant + w.change per kept current group
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from .problem import haversine_km
+
+if TYPE_CHECKING:
+    from .model import MatchModel
+
+PAIR_TERMS = ("need_match", "preferred", "km", "offset_eur", "change")
+
+
+def choose_scale(problem, people: list[str]) -> int:
+    """Units per objective point: 100 unless that risks overflowing int64 sums."""
+    w = problem.weights
+    biggest = 1.0
+    for pid in people:
+        y = problem.people[pid]
+        biggest += y.priority * (w["placed"] + w["hours"] * y.target) + len(y.current) * w["change"]
+    biggest += len(people) * 50 * (w["need_match"] * 4 + w["preferred"] + w["km"] * 100 + w["offset_eur"] * 1e3)
+    scale = 100
+    while scale > 1e-6 and biggest * scale > 2**52:
+        scale /= 10
+    return scale
+
+
+def pair_values(m: MatchModel, pid: str, gid: str) -> dict[str, float]:
+    """Exact value of each pair term for assigning person `pid` to group `gid`."""
+    w, y, g = m.problem.weights, m.problem.people[pid], m.problem.groups[gid]
+    offset = g.offset_rate * g.hours if g.provider != y.lead_provider else 0.0
+    return {
+        "need_match": w["need_match"] * len(y.needs & g.categories),
+        "preferred": w["preferred"] * (gid in y.preferred),
+        "km": -w["km"] * haversine_km(y.lat, y.lon, g.lat, g.lon),
+        "offset_eur": -w["offset_eur"] * offset,
+        "change": w["change"] * (gid in y.current),
+    }
+
+
+def build_objective(m: MatchModel) -> dict[str, list[tuple[int, object]]]:
+    """Named terms as (integer coefficient, variable) lists; maximises their sum.
+
+    Also sets `m.offset`, the exact constant part (lost current placements
+    counted as if all were dropped), so model value / scale + offset is the
+    objective of the free people.
+    """
+    w, s = m.problem.weights, m.scale
+    terms: dict[str, list[tuple[int, object]]] = {name: [] for name in
+                                                   ("placed", "hours", *PAIR_TERMS)}
+    m.offset = 0.0
+    for pid in m.scope.people:
+        y = m.problem.people[pid]
+        m.offset -= w["change"] * len(set(y.current))
+        terms["placed"].append((round(s * y.priority * w["placed"]), m.placed[pid]))
+        whole_quarters = math.floor(4 * y.target + 1e-9)
+        terms["hours"].append((round(s * y.priority * w["hours"] / 4), m.covered[pid]))
+        if pid in m.reached:  # the fraction of target beyond whole quarter hours
+            extra = y.target - whole_quarters / 4
+            terms["hours"].append((round(s * y.priority * w["hours"] * extra), m.reached[pid]))
+        for gid in m.scope.candidates[pid]:
+            for name, value in pair_values(m, pid, gid).items():
+                if value:
+                    terms[name].append((round(s * value), m.x[pid, gid]))
+    total: dict[int, list] = {}
+    for name in terms:
+        for c, v in terms[name]:
+            if c:
+                entry = total.setdefault(v.index, [v, 0])
+                entry[1] += c
+    entries = list(total.values())
+    m.model.maximize(cp_model.LinearExpr.weighted_sum([v for v, _ in entries], [c for _, c in entries]))
+    return terms
