@@ -53,7 +53,6 @@ bench: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check marketplace seed tests bench
-	$(BIN)/ruff format --check marketplace seed tests bench
 
 format: install-dev
 	$(BIN)/ruff format marketplace seed tests bench

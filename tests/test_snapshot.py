@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from marketplace.matching.solve import solve
 from marketplace.matching.solution import solution_to_json
+from marketplace.matching.solve import solve
 from marketplace.models import KeepApart, OfferWish, Setting
 from marketplace.snapshot import build_snapshot, group_key, person_key
 from tests.factories import (
