@@ -5,5 +5,12 @@ for the exchange format, and `python -m marketplace.matching --help`.
 """
 
 from .problem import Problem, ProblemError, load_problem, parse_problem
+from .solution import Solution, Status, Unmatched, evaluate, solution_from_json, solution_to_json, violations
+from .solve import SolveOptions, solve
 
-__all__ = ["Problem", "ProblemError", "load_problem", "parse_problem"]
+__all__ = [
+    "Problem", "ProblemError", "Solution", "SolveOptions", "Status", "Unmatched",
+    "evaluate", "load_problem", "parse_problem", "solution_from_json", "solution_to_json",
+    "solve", "violations",
+    # E2 adds here: greedy, explain, recommend
+]

@@ -34,7 +34,8 @@ def choose_scale(problem, people: list[str]) -> int:
     for pid in people:
         y = problem.people[pid]
         biggest += y.priority * (w["placed"] + w["hours"] * y.target) + len(y.current) * w["change"]
-    biggest += len(people) * 50 * (w["need_match"] * 4 + w["preferred"] + w["km"] * 100 + w["offset_eur"] * 1e3)
+    per_pair = w["need_match"] * 4 + w["preferred"] + w["km"] * 100 + w["offset_eur"] * 1e3
+    biggest += len(people) * 50 * per_pair
     scale = 100
     while scale > 1e-6 and biggest * scale > 2**52:
         scale /= 10

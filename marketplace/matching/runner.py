@@ -99,7 +99,8 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         if self.ctx.cancelled():
             self.stop_search()
-        self.ctx.report(self.model.to_real(self.objective_value), self.model.to_real(self.best_objective_bound))
+        to_real = self.model.to_real
+        self.ctx.report(to_real(self.objective_value), to_real(self.best_objective_bound))
 
 
 def run_model(model: MatchModel, ctx: SearchContext, seconds: float,

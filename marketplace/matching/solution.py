@@ -8,7 +8,7 @@ eight hard rules on an assignment without using the solver's model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .problem import Problem, haversine_km, ineligibility, sessions_overlap
@@ -19,7 +19,7 @@ TERMS = ("placed", "hours", "need_match", "preferred", "km", "offset_eur", "chan
 Assignments = dict[str, tuple[str, ...]]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of a run; never an OR-Tools type."""
 
     OPTIMAL = "OPTIMAL"  # proven optimal
@@ -142,7 +142,7 @@ def violations(problem: Problem, assignments: Assignments) -> list[str]:
                 out.append(f"{pid}: fest zugesagte Gruppe {gid} fehlt")  # rule 8
         for other in y.avoid_with:
             for gid in sorted(set(gids) & set(assigned.get(other, []))):
-                out.append(f"{pid} und {other} sind beide in {gid}, obwohl sie getrennt sein müssen")  # rule 5
+                out.append(f"{pid} und {other} sind beide in {gid}, müssen aber getrennt sein")  # rule 5
     pinned = {gid for y in problem.people.values() for gid in y.pinned}
     for gid, pids in members.items():
         g = problem.groups[gid]
