@@ -43,6 +43,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_HOST": env.get("MARKETPLACE_SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("MARKETPLACE_SMTP_PORT", "25")),
         "MAIL_FROM": env.get("MARKETPLACE_MAIL_FROM", "gruppenboerse@localhost"),
+        "NIGHTLY_TIME": env.get("MARKETPLACE_NIGHTLY_TIME", "02:00"),
+        "HOUSEKEEPING_TIME": env.get("MARKETPLACE_HOUSEKEEPING_TIME", "01:30"),
         "TESTING": False,
     }
     if overrides:
