@@ -39,7 +39,10 @@ run: seed
 	@echo "  Jugendhilfeplanung:   planung@jugendamt.example"
 	@echo "  Administration:       admin@jugendamt.example"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Der Zeitplaner (nächtlicher Abgleich) läuft als eigener Prozess daneben."
+	@$(FLASK) scheduler run > instance/scheduler.log 2>&1 & sched=$$!; \
+	  trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Install the dev extras and run the whole suite
 test: install-dev
