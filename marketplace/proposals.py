@@ -1,0 +1,283 @@
+"""The instant proposal (Sofortvorschlag) for a placement request: the best options, explained in German.
+
+`propose_options` builds the live matching problem (`marketplace.snapshot`), asks the
+engine's single-request recommender for the best `k` options for one young person with
+everyone else's placements fixed, and explains each option in plain German: hours against
+the target, needs served, distance, times, wishes, seats, and the offset rate when another
+provider hosts the group. When nothing fits, it returns the engine's reasons instead.
+Read-only: nothing is written here.
+
+The engine speaks in pseudonymous keys ("Y12", "G7", "P3"); texts shown to people use
+group titles and provider names, and never name another young person.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from .matching.explain import category_label, describe_group, format_hours, format_km, format_sessions
+from .matching.problem import Problem, YoungPerson, ineligibility, sessions_overlap
+from .matching.solution import evaluate
+from .models import GroupOffer, Municipality, Provider
+from .snapshot import Snapshot, build_snapshot
+
+DEFAULT_OPTIONS = 3
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    """One group of an option, as the caseworker sees it."""
+
+    offer_id: int
+    title: str
+    provider: str
+    municipality: str
+    sessions: str
+    hours: float
+    km: float
+    needs_served: tuple[str, ...]
+    preferred: bool
+    other_provider: bool
+    offset_rate_cents: int
+    seats: int
+    free_seats: int
+    variant_b_allowed: bool
+    lines: tuple[str, ...] = ()  # German: distance, times, seats, offset
+
+
+@dataclass(frozen=True)
+class ProposedOption:
+    """One option: the groups to confirm together, a German headline and explanation lines."""
+
+    rank: int
+    offer_ids: tuple[int, ...]
+    groups: tuple[GroupFacts, ...]
+    headline: str
+    lines: tuple[str, ...]
+
+    @property
+    def token(self) -> str:
+        """The option's form value: the offer ids joined by commas."""
+        return ",".join(str(i) for i in self.offer_ids)
+
+    @property
+    def shared_use(self) -> bool:
+        return any(g.other_provider for g in self.groups)
+
+    @property
+    def variant_b_allowed(self) -> bool:
+        return all(g.variant_b_allowed for g in self.groups if g.other_provider)
+
+
+@dataclass
+class Proposal:
+    """Up to `k` options, or (when there are none) the reasons why nothing fits."""
+
+    options: list[ProposedOption] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def propose_options(
+    session: Session, *, young_person_id: int, today: date | None = None, k: int = DEFAULT_OPTIONS
+) -> Proposal:
+    """The best `k` options for the young person against the live plan (everyone else fixed)."""
+    started = time.monotonic()
+    snapshot = build_snapshot(session, today=today)
+    key = snapshot.person_key(young_person_id)
+    problem = snapshot.problem
+    if key not in problem.people:
+        return Proposal(reasons=["Heute liegt keine aktive Bewilligung vor (Bewilligungszeitraum prüfen)."])
+    y = problem.people[key]
+    others = {pid: gids for pid, gids in snapshot.current_assignments().items() if pid != key}
+    raw = _recommend(problem, key, others, k)
+    texts = _Texts(session, snapshot)
+    options = []
+    for gids in raw:
+        new = tuple(g for g in gids if g not in y.pinned)
+        if new:
+            options.append(_explain(problem, y, new, len(options) + 1, texts))
+    reasons: list[str] = []
+    if not options:
+        reasons = [texts.humanise(r, key) for r in _unmatched_reasons(problem, others, y)]
+    return Proposal(options=options[:k], reasons=reasons, elapsed_s=time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------- engine adapter
+
+
+def _recommend(problem: Problem, key: str, others: dict[str, tuple[str, ...]], k: int) -> list[tuple[str, ...]]:
+    """Group-key tuples of the engine's best options (each the person's groups after the option)."""
+    try:
+        from .matching.recommend import recommend
+    except ImportError:  # the engine's recommender is not there yet: a faithful stand-in
+        return _stand_in(problem, key, others, k)
+    return [tuple(_groups_of(option)) for option in recommend(problem, key, others, k=k)]
+
+
+def _groups_of(option: object) -> tuple[str, ...]:
+    for name in ("groups", "group_ids", "assignment"):
+        value = getattr(option, name, None)
+        if value is not None:
+            return tuple(value)
+    return tuple(option)  # type: ignore[arg-type]
+
+
+def _unmatched_reasons(problem: Problem, others: dict[str, tuple[str, ...]], y: YoungPerson) -> list[str]:
+    from .matching.explain import unmatched_reasons
+
+    return unmatched_reasons(problem, {**others, y.id: ()}, y.id)
+
+
+def _stand_in(problem: Problem, key: str, others: dict[str, tuple[str, ...]], k: int) -> list[tuple[str, ...]]:
+    """Best single groups and pairs by the exact objective, with every hard rule checked."""
+    y = problem.people[key]
+    members: dict[str, list[str]] = {}
+    for pid, gids in others.items():
+        for gid in gids:
+            members.setdefault(gid, []).append(pid)
+    own = [problem.groups[g] for g in y.pinned]
+    used = sum(g.minutes for g in own)
+
+    def fits(g) -> bool:
+        if g.id in y.pinned or ineligibility(y, g) is not None:
+            return False
+        if not g.open_for_new and g.id not in y.current:
+            return False
+        inside = members.get(g.id, [])
+        if len(inside) >= g.seats or any(m in y.avoid_with or key in problem.people[m].avoid_with for m in inside):
+            return False
+        return not any(sessions_overlap(g, o) for o in own) and (used + g.minutes) / 60 <= y.max_hours + 1e-9
+
+    singles = [g for g in problem.groups.values() if fits(g)]
+    combos = [(g.id,) for g in singles]
+    for n, a in enumerate(singles):
+        for b in singles[n + 1 :]:
+            if not sessions_overlap(a, b) and (used + a.minutes + b.minutes) / 60 <= y.max_hours + 1e-9:
+                combos.append((a.id, b.id))
+    sub = Problem(problem.weights, problem.providers, problem.groups, {key: y})
+
+    def score(combo: tuple[str, ...]) -> float:
+        return evaluate(sub, {key: (*y.pinned, *combo)}).objective
+
+    return [(*y.pinned, *c) for c in sorted(combos, key=lambda c: (-score(c), c))[:k]]
+
+
+# --------------------------------------------------------------------------- German explanations
+
+
+class _Texts:
+    """Turns engine keys into titles and names (rows loaded once per proposal)."""
+
+    def __init__(self, session: Session, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        ids = [snapshot.offer_id(g) for g in snapshot.problem.groups]
+        self.offers = {
+            o.id: o
+            for o in session.exec(
+                select(GroupOffer).where(GroupOffer.id.in_(ids or [-1])).options(selectinload(GroupOffer.categories))
+            ).all()
+        }
+        self.providers = {p.id: p for p in session.exec(select(Provider)).all()}
+        self.towns = {m.id: m.name for m in session.exec(select(Municipality)).all()}
+
+    def offer(self, key: str) -> GroupOffer:
+        return self.offers[self.snapshot.offer_id(key)]
+
+    def provider_name(self, key: str) -> str:
+        if key.startswith("P") and key[1:].isdigit() and int(key[1:]) in self.providers:
+            return self.providers[int(key[1:])].name
+        return "Jugendamt"
+
+    def humanise(self, text: str, own_key: str) -> str:
+        """Replace engine keys in an engine text by titles; other young people stay anonymous."""
+
+        def group(match: re.Match) -> str:
+            offer = self.offers.get(int(match.group(1)))
+            return f"„{offer.title}“" if offer is not None else "eine Gruppe"
+
+        def person(match: re.Match) -> str:
+            return "die junge Person selbst" if match.group(0) == own_key else "einer anderen jungen Person"
+
+        text = re.sub(r"\bG(\d+)\b", group, text)
+        text = re.sub(r"\bP(\d+)\b", lambda m: self.provider_name(m.group(0)), text)
+        return re.sub(r"\bY\d+\b", person, text)
+
+
+def _explain(problem: Problem, y: YoungPerson, new: tuple[str, ...], rank: int, texts: _Texts) -> ProposedOption:
+    facts = []
+    for gid in new:
+        g = problem.groups[gid]
+        info = describe_group(problem, y, g)
+        offer = texts.offer(gid)
+        host = texts.providers[offer.provider_id]
+        lead = texts.providers.get(int(y.lead_provider[1:])) if y.lead_provider.startswith("P") else None
+        b_allowed = bool(host.allows_co_use and lead is not None and lead.allows_co_use)
+        free = max(0, offer.seats - offer.seats_taken)
+        sessions = format_sessions(g.sessions)
+        lines = [
+            f"Termine: {sessions} ({format_hours(g.hours)} pro Woche), passen in die freien Zeiten",
+            f"Entfernung: {format_km(info['km'])} vom Wohnort (zumutbar bis {format_km(y.max_travel_km)})",
+            f"Freie Plätze: {free} von {offer.seats}",
+        ]
+        if info["other_provider"]:
+            rate = f"{offer.offset_rate_cents / 100:.2f}".replace(".", ",")
+            lines.append(
+                f"Anderer Träger als der federführende: Verrechnung {rate} € je Teilnehmendenstunde; "
+                + ("Variante A oder B möglich" if b_allowed else "nur Variante A (ergänzend) möglich")
+            )
+        facts.append(
+            GroupFacts(
+                offer_id=offer.id,
+                title=offer.title,
+                provider=host.name,
+                municipality=texts.towns.get(offer.municipality_id, ""),
+                sessions=sessions,
+                hours=g.hours,
+                km=info["km"],
+                needs_served=tuple(category_label(c) for c in info["needs_served"]),
+                preferred=info["preferred"],
+                other_provider=info["other_provider"],
+                offset_rate_cents=offer.offset_rate_cents,
+                seats=offer.seats,
+                free_seats=free,
+                variant_b_allowed=b_allowed,
+                lines=tuple(lines),
+            )
+        )
+    pinned_hours = sum(problem.groups[g].minutes for g in y.pinned) / 60.0
+    new_hours = sum(problem.groups[g].minutes for g in new) / 60.0
+    total = pinned_hours + new_hours
+    headline = f"{format_hours(new_hours)} pro Woche"
+    if pinned_hours:
+        headline += f" – zusammen mit den bestehenden Gruppen {format_hours(total)}"
+    headline += f" von {format_hours(y.target)} Zielstunden"
+    hours_line = (
+        f"Stunden: {format_hours(total)} von {format_hours(y.target)} Ziel (Maximum {format_hours(y.max_hours)})"
+    )
+    if total + 1e-9 < y.target:
+        hours_line += f"; es fehlen noch {format_hours(y.target - total)}"
+    served = sorted({c for f in facts for c in f.needs_served})
+    missing = sorted({category_label(c) for c in y.needs} - set(served))
+    need_line = "Bedarfe: deckt " + ", ".join(served) + " ab" + (f"; offen: {', '.join(missing)}" if missing else "")
+    wished = [f.title for f in facts if f.preferred]
+    if wished:
+        wish_line = "Wünsche: Wunschgruppe " + ", ".join(f"„{t}“" for t in wished) + " ist dabei"
+    elif y.preferred:
+        wish_line = "Wünsche: die Wunschgruppe ist in dieser Option nicht enthalten"
+    else:
+        wish_line = "Wünsche: keine Wunsch- oder Ausschlussgruppen berührt"
+    lines = [hours_line, need_line, wish_line]
+    return ProposedOption(
+        rank=rank,
+        offer_ids=tuple(f.offer_id for f in facts),
+        groups=tuple(facts),
+        headline=headline,
+        lines=tuple(lines),
+    )
