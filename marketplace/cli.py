@@ -28,7 +28,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 #: Modules imported by `init_app` so that their `@register_command` commands exist (hook list).
-COMMAND_MODULES: list[str] = ["marketplace.scheduler", "marketplace.offer_cli"]
+COMMAND_MODULES: list[str] = ["marketplace.scheduler", "marketplace.offer_cli", "marketplace.case_cli"]
 _registered: list[click.Command] = []
 
 C = TypeVar("C", bound=click.Command)

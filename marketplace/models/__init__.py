@@ -30,6 +30,7 @@ from .base import (
     WishKind,
 )
 from .cases import AvailabilityWindow, KeepApart, OfferWish, YoungPerson, YoungPersonNeed
+from .casework import CaseEvent, CaseEventKind, CaseFlag, CaseFlagKind, IndividualHours
 from .ledger import Attendance, AttendanceCorrection, MonthClose, OffsetAgreement, OffsetEntry, SharedUse
 from .offers import GENDER_SETS, GroupOffer, OfferCategory, OfferSession, OfferStatusEvent
 from .org import Category, Module, Municipality, Provider, Sozialraum, Team, User
@@ -40,7 +41,8 @@ from .system import ApiToken, AuditEvent, LoginAttempt, Notification
 __all__ = [
     "ACTIVE_PLACEMENT_STATUSES", "GENDER_SETS", "NAMING_CONVENTION", "SEAT_HOLDING_STATUSES",
     "ApiToken", "Attendance", "AttendanceCorrection", "AttendanceStatus", "AuditAction", "AuditEvent",
-    "AvailabilityWindow", "CaseStatus", "Category", "EntryMode", "Gender", "GroupOffer", "KeepApart",
+    "AvailabilityWindow", "CaseEvent", "CaseEventKind", "CaseFlag", "CaseFlagKind", "IndividualHours",
+    "CaseStatus", "Category", "EntryMode", "Gender", "GroupOffer", "KeepApart",
     "LegalBasis", "LoginAttempt", "Module", "MonthClose", "Municipality", "Notification", "OfferCategory",
     "OfferSession", "OfferStatus", "OfferStatusEvent", "OfferWish", "OffsetAgreement", "OffsetEntry",
     "Placement", "PlacementEvent", "PlacementRequest", "PlacementSource", "PlacementStatus", "Provider",

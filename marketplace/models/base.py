@@ -143,9 +143,10 @@ class LegalBasis(StrEnum):
 
 
 class CaseStatus(StrEnum):
-    """State of a young person's record: active, ended, or anonymised after retention."""
+    """State of a young person's record: active, needing review, ended, or anonymised after retention."""
 
     active = "active"
+    review = "review"  # needs the caseworker's decision (e.g. crisis intervention ran out): not matched
     ended = "ended"
     anonymised = "anonymised"
 
