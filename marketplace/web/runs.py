@@ -1,0 +1,149 @@
+"""Solver runs for planners (Solver-Läufe): history, on-demand runs with live progress, downloads.
+
+Routes (all planner-only):
+    GET  /laeufe/                     run history
+    POST /laeufe/starten              start an on-demand run (background thread), go to its page
+    GET  /laeufe/<id>                 one run: KPIs, objective terms, diff, waiting young people
+    GET  /laeufe/<id>/fortschritt     progress fragment polled by htmx; 286 stops polling when done
+    POST /laeufe/<id>/abbrechen       cancel a running run
+    GET  /laeufe/<id>/problem.json    the pseudonymous problem (re-solvable: python -m marketplace.matching)
+    GET  /laeufe/<id>/loesung.json    the solution
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from ..access import require_role
+from ..audit import audit
+from ..db import get_engine, get_session
+from ..models import GroupOffer, Role, RunKind, RunStatus, SolverRun, YoungPerson
+from ..runs import progress_registry, start_background_run
+from .rendering import render_page
+
+bp = Blueprint("runs", __name__, url_prefix="/laeufe")
+
+KIND_LABELS = {"nightly": "Nächtlicher Abgleich", "on_demand": "Auf Anforderung", "what_if": "Was-wäre-wenn"}
+STATUS_LABELS = {"queued": "wartet", "running": "läuft", "done": "fertig", "failed": "fehlgeschlagen",
+                 "cancelled": "abgebrochen"}
+TERM_LABELS = {
+    "placed": "Versorgte junge Menschen", "hours": "Gedeckte Gruppenstunden", "need_match": "Passende Bedarfe",
+    "preferred": "Erfüllte Wünsche", "km": "Fahrwege", "offset_eur": "Verrechnungskosten",
+    "change": "Geänderte Vorschläge",
+}
+
+
+def _run_or_404(run_id: int) -> SolverRun:
+    run = get_session().get(SolverRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _labels(run: SolverRun) -> tuple[dict[str, str], dict[str, str]]:
+    """Pseudonyms of the young people and titles of the offers named in a run's diff."""
+    diff = run.diff or {}
+    person_keys: set[str] = set()
+    group_keys: set[str] = set()
+    for section in ("gained", "withdrawn"):
+        for pid, groups in (diff.get(section) or {}).items():
+            person_keys.add(pid)
+            group_keys.update(groups)
+    for pid, move in (diff.get("waiting_moves") or {}).items():
+        person_keys.add(pid)
+        group_keys.update(move.get("from", []) + move.get("to", []))
+    person_keys.update(diff.get("over_budget") or [])
+    person_keys.update((diff.get("unmatched") or {}).keys())
+    session = get_session()
+    people = {f"Y{p.id}": p.pseudonym for p in session.exec(
+        select(YoungPerson).where(YoungPerson.id.in_([int(k[1:]) for k in person_keys] or [-1]))).all()}
+    offers = {f"G{o.id}": o.title for o in session.exec(
+        select(GroupOffer).where(GroupOffer.id.in_([int(k[1:]) for k in group_keys] or [-1]))).all()}
+    return people, offers
+
+
+@bp.route("/")
+@require_role(Role.planner)
+def index() -> str:
+    runs = get_session().exec(select(SolverRun).order_by(SolverRun.created_at.desc()).limit(100)).all()
+    return render_page("runs/index.html", "runs/partials/table.html", runs=runs,
+                       kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+
+
+@bp.route("/starten", methods=["POST"])
+@require_role(Role.planner)
+def start() -> Response:
+    running = get_session().exec(select(SolverRun).where(SolverRun.status.in_(
+        [RunStatus.queued.value, RunStatus.running.value]))).first()
+    if running is not None:
+        flash("Es läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.", "warning")
+        return redirect(url_for("runs.detail", run_id=running.id))
+    run_id = start_background_run(get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+    audit(get_session(), current_user, "create", "solver_run", run_id)
+    get_session().commit()
+    flash("Der Abgleich wurde gestartet.", "success")
+    return redirect(url_for("runs.detail", run_id=run_id))
+
+
+@bp.route("/<int:run_id>")
+@require_role(Role.planner)
+def detail(run_id: int) -> str:
+    run = _run_or_404(run_id)
+    people, offers = _labels(run)
+    return render_page("runs/detail.html", "runs/partials/summary.html", run=run, people=people, offers=offers,
+                       kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, term_labels=TERM_LABELS,
+                       progress=progress_registry.get(run.id))
+
+
+@bp.route("/<int:run_id>/fortschritt")
+@require_role(Role.planner)
+def progress(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    get_session().refresh(run)
+    finished = run.status not in (RunStatus.queued.value, RunStatus.running.value)
+    html = render_page("runs/partials/progress.html", "runs/partials/progress.html", run=run,
+                       progress=progress_registry.get(run.id), status_labels=STATUS_LABELS, finished=finished)
+    response = Response(html)
+    if finished:
+        response.status_code = 286  # htmx: stop polling
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@bp.route("/<int:run_id>/abbrechen", methods=["POST"])
+@require_role(Role.planner)
+def cancel(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    if run.status in (RunStatus.queued.value, RunStatus.running.value) and progress_registry.cancel(run.id):
+        flash("Der Lauf wird abgebrochen; es wird nichts übernommen.", "warning")
+    else:
+        flash("Dieser Lauf läuft nicht (mehr) und kann nicht abgebrochen werden.", "info")
+    return redirect(url_for("runs.detail", run_id=run.id))
+
+
+def _download(run: SolverRun, payload: dict | None, name: str) -> Response:
+    if payload is None:
+        abort(404)
+    audit(get_session(), current_user, "export", "solver_run", run.id)
+    get_session().commit()
+    body = json.dumps(payload, ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="lauf-{run.id}-{name}.json"'})
+
+
+@bp.route("/<int:run_id>/problem.json")
+@require_role(Role.planner)
+def problem_json(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    return _download(run, run.problem_json, "problem")
+
+
+@bp.route("/<int:run_id>/loesung.json")
+@require_role(Role.planner)
+def solution_json(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    return _download(run, run.solution_json, "loesung")
