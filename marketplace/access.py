@@ -116,9 +116,7 @@ def can_view_offer(user: Any, offer: GroupOffer) -> bool:
 
 def can_edit_offer(user: Any, offer: GroupOffer) -> bool:
     """Only a coordinator of the offering provider edits an offer (the status rules live in the service)."""
-    return has_role(user, Role.coordinator) and user.provider_id is not None and (
-        offer.provider_id == user.provider_id
-    )
+    return has_role(user, Role.coordinator) and user.provider_id is not None and (offer.provider_id == user.provider_id)
 
 
 def can_view_young_person(user: Any, yp: YoungPerson) -> bool:
@@ -202,9 +200,7 @@ def scope_pseudonyms(query: Any, user: Any) -> Any:
         .where(GroupOffer.provider_id == user.provider_id)
         .where(Placement.status.in_(PROVIDER_VISIBLE_PLACEMENT_STATUSES))
     )
-    return query.where(
-        or_(YoungPerson.lead_provider_id == user.provider_id, YoungPerson.id.in_(placed_here))
-    )
+    return query.where(or_(YoungPerson.lead_provider_id == user.provider_id, YoungPerson.id.in_(placed_here)))
 
 
 def get_or_404(session: Session, model: type, object_id: int) -> Any:

@@ -69,8 +69,10 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 def recent_ip_failures(session: Session, ip: str, since: datetime) -> int:
     """Failed logins from `ip` since `since` (LoginAttempt rows)."""
-    query = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
     )
     return int(session.exec(query).one())
 
@@ -90,9 +92,7 @@ def authenticate(session: Session, email: str, password: str, ip: str, policy: L
     """
     now = utcnow()
     email = email.strip().lower()
-    if recent_ip_failures(session, ip, now - timedelta(minutes=policy.ip_window_minutes)) >= (
-        policy.ip_max_failures
-    ):
+    if recent_ip_failures(session, ip, now - timedelta(minutes=policy.ip_window_minutes)) >= (policy.ip_max_failures):
         return LoginResult(LoginOutcome.IP_BLOCKED)
     user = find_user_by_email(session, email)
     result = _check(session, user, password, now, policy)
@@ -101,9 +101,7 @@ def authenticate(session: Session, email: str, password: str, ip: str, policy: L
     return result
 
 
-def _check(
-    session: Session, user: User | None, password: str, now: datetime, policy: LoginPolicy
-) -> LoginResult:
+def _check(session: Session, user: User | None, password: str, now: datetime, policy: LoginPolicy) -> LoginResult:
     if user is None:
         _burn_time(password)
         return LoginResult(LoginOutcome.INVALID)

@@ -25,8 +25,11 @@ from .timeutil import utcnow
 
 OPEN_REQUEST_STATUSES = (RequestStatus.open.value, RequestStatus.waiting.value)
 LIVE_OFFER_STATUSES = (
-    OfferStatus.draft.value, OfferStatus.submitted.value, OfferStatus.certified.value,
-    OfferStatus.published.value, OfferStatus.paused.value,
+    OfferStatus.draft.value,
+    OfferStatus.submitted.value,
+    OfferStatus.certified.value,
+    OfferStatus.published.value,
+    OfferStatus.paused.value,
 )
 
 
@@ -48,59 +51,110 @@ def _count(session: Session, query: Any) -> int:
 
 def coordinator_tiles(session: Session, provider_id: int) -> list[Tile]:
     own = GroupOffer.provider_id == provider_id
-    groups = _count(session, select(func.count()).select_from(GroupOffer).where(
-        own, GroupOffer.status.in_(LIVE_OFFER_STATUSES)))
-    published = _count(session, select(func.count()).select_from(GroupOffer).where(
-        own, GroupOffer.status == OfferStatus.published.value))
+    groups = _count(
+        session, select(func.count()).select_from(GroupOffer).where(own, GroupOffer.status.in_(LIVE_OFFER_STATUSES))
+    )
+    published = _count(
+        session,
+        select(func.count()).select_from(GroupOffer).where(own, GroupOffer.status == OfferStatus.published.value),
+    )
     free_seats = func.coalesce(func.sum(GroupOffer.seats - GroupOffer.seats_taken), 0)
     free = _count(session, select(free_seats).where(own, GroupOffer.status == OfferStatus.published.value))
-    pending = _count(session, select(func.count()).select_from(Placement)
-                     .join(GroupOffer, GroupOffer.id == Placement.offer_id)
-                     .where(own, Placement.status == PlacementStatus.confirmed.value))
+    pending = _count(
+        session,
+        select(func.count())
+        .select_from(Placement)
+        .join(GroupOffer, GroupOffer.id == Placement.offer_id)
+        .where(own, Placement.status == PlacementStatus.confirmed.value),
+    )
     return [
-        Tile("Eigene Gruppen", groups, "Entwürfe, eingereichte, zertifizierte und laufende Angebote",
-             "offers.mine"),
+        Tile("Eigene Gruppen", groups, "Entwürfe, eingereichte, zertifizierte und laufende Angebote", "offers.mine"),
         Tile("Veröffentlicht", published, "im Katalog buchbar", "offers.mine"),
         Tile("Freie Plätze", free, "in veröffentlichten Gruppen", "offers.mine"),
-        Tile("Belegungen zur Annahme", pending, "vom ASD bestätigt, warten auf Ihre Zusage",
-             "offers.mine", attention=pending > 0),
+        Tile(
+            "Belegungen zur Annahme",
+            pending,
+            "vom ASD bestätigt, warten auf Ihre Zusage",
+            "offers.mine",
+            attention=pending > 0,
+        ),
     ]
 
 
 def caseworker_tiles(session: Session, team_id: int) -> list[Tile]:
     team = YoungPerson.team_id == team_id
-    people = _count(session, select(func.count()).select_from(YoungPerson).where(
-        team, YoungPerson.status == CaseStatus.active.value))
-    waiting = _count(session, select(func.count()).select_from(PlacementRequest)
-                     .join(YoungPerson, YoungPerson.id == PlacementRequest.young_person_id)
-                     .where(team, PlacementRequest.status.in_(OPEN_REQUEST_STATUSES)))
-    proposals = _count(session, select(func.count()).select_from(Placement)
-                       .join(YoungPerson, YoungPerson.id == Placement.young_person_id)
-                       .where(team, Placement.status == PlacementStatus.proposed.value))
+    people = _count(
+        session,
+        select(func.count()).select_from(YoungPerson).where(team, YoungPerson.status == CaseStatus.active.value),
+    )
+    waiting = _count(
+        session,
+        select(func.count())
+        .select_from(PlacementRequest)
+        .join(YoungPerson, YoungPerson.id == PlacementRequest.young_person_id)
+        .where(team, PlacementRequest.status.in_(OPEN_REQUEST_STATUSES)),
+    )
+    proposals = _count(
+        session,
+        select(func.count())
+        .select_from(Placement)
+        .join(YoungPerson, YoungPerson.id == Placement.young_person_id)
+        .where(team, Placement.status == PlacementStatus.proposed.value),
+    )
     return [
         Tile("Junge Menschen im Team", people, "mit laufender Hilfe", "cases.young_people"),
-        Tile("Offene Anfragen", waiting, "Belegungsanfragen ohne passende Gruppe oder in Bearbeitung",
-             "cases.requests", attention=waiting > 0),
-        Tile("Vorschläge zu bestätigen", proposals, "Gruppenvorschläge für Ihr Team",
-             "cases.requests", attention=proposals > 0),
+        Tile(
+            "Offene Anfragen",
+            waiting,
+            "Belegungsanfragen ohne passende Gruppe oder in Bearbeitung",
+            "cases.requests",
+            attention=waiting > 0,
+        ),
+        Tile(
+            "Vorschläge zu bestätigen",
+            proposals,
+            "Gruppenvorschläge für Ihr Team",
+            "cases.requests",
+            attention=proposals > 0,
+        ),
     ]
 
 
 def planner_tiles(session: Session) -> list[Tile]:
-    submitted = _count(session, select(func.count()).select_from(GroupOffer).where(
-        GroupOffer.status == OfferStatus.submitted.value))
-    published = _count(session, select(func.count()).select_from(GroupOffer).where(
-        GroupOffer.status == OfferStatus.published.value))
-    at_risk = _count(session, select(func.count()).select_from(GroupOffer).where(
-        GroupOffer.status == OfferStatus.published.value, GroupOffer.seats_taken < GroupOffer.min_size))
-    waiting = _count(session, select(func.count(distinct(PlacementRequest.young_person_id))).where(
-        PlacementRequest.status.in_(OPEN_REQUEST_STATUSES)))
+    submitted = _count(
+        session, select(func.count()).select_from(GroupOffer).where(GroupOffer.status == OfferStatus.submitted.value)
+    )
+    published = _count(
+        session, select(func.count()).select_from(GroupOffer).where(GroupOffer.status == OfferStatus.published.value)
+    )
+    at_risk = _count(
+        session,
+        select(func.count())
+        .select_from(GroupOffer)
+        .where(GroupOffer.status == OfferStatus.published.value, GroupOffer.seats_taken < GroupOffer.min_size),
+    )
+    waiting = _count(
+        session,
+        select(func.count(distinct(PlacementRequest.young_person_id))).where(
+            PlacementRequest.status.in_(OPEN_REQUEST_STATUSES)
+        ),
+    )
     return [
-        Tile("Zur Zertifizierung", submitted, "eingereichte Gruppenangebote", "offers.certification",
-             attention=submitted > 0),
-        Tile("Veröffentlichte Gruppen", published, "im Katalog des Landkreises", "offers.catalogue"),
-        Tile("Gruppen unter Mindestgröße", at_risk, "veröffentlicht, aber zu wenig Teilnehmende",
-             "reports.index", attention=at_risk > 0),
+        Tile(
+            "Zur Zertifizierung",
+            submitted,
+            "eingereichte Gruppenangebote",
+            "offers.certification",
+            attention=submitted > 0,
+        ),
+        Tile("Veröffentlichte Gruppen", published, "im Katalog des Landkreises", "catalogue.index"),
+        Tile(
+            "Gruppen unter Mindestgröße",
+            at_risk,
+            "veröffentlicht, aber zu wenig Teilnehmende",
+            "reports.index",
+            attention=at_risk > 0,
+        ),
         Tile("Wartende junge Menschen", waiting, "mit offener Belegungsanfrage", "reports.index"),
     ]
 

@@ -8,7 +8,7 @@ How a later area plugs in (offers, cases, office, runs, api, admin ...):
    The app-wide guard denies anonymous users everywhere except `@public` views, and denies a
    logged-in user any view without such a declaration (403), so forgetting is safe.
 4. Navigation entries for the area already exist in `nav.py` by endpoint name; they appear
-   as soon as the endpoint is registered (e.g. `offers.catalogue`).
+   as soon as the endpoint is registered (e.g. `catalogue.index`, `runs.index`).
 5. For a JSON API: blueprints named in `JSON_BLUEPRINTS` (security.py) get JSON 401/403/404
    answers instead of redirects and HTML pages. htmx sends the CSRF token as `X-CSRFToken`;
    API clients that use cookies must do the same (or the API blueprint is exempted with
@@ -31,6 +31,7 @@ BLUEPRINT_MODULES: list[str] = [
 
 #: Optional areas: registered when their module exists (written in later issues).
 OPTIONAL_BLUEPRINT_MODULES: list[str] = [
+    "catalogue",
     "offers",
     "cases",
     "office",

@@ -21,8 +21,7 @@ bp = Blueprint("auth", __name__)
 
 INVALID_CREDENTIALS = "E-Mail-Adresse oder Passwort ist falsch."
 IP_BLOCKED = (
-    "Zu viele fehlgeschlagene Anmeldeversuche von Ihrem Netzwerk. "
-    "Bitte versuchen Sie es in einigen Minuten erneut."
+    "Zu viele fehlgeschlagene Anmeldeversuche von Ihrem Netzwerk. Bitte versuchen Sie es in einigen Minuten erneut."
 )
 
 
@@ -58,9 +57,7 @@ def login() -> Response | tuple[str, int, dict]:
         return _login_page(form)
     if not form.validate():
         return _login_page(form, 422)
-    result = accounts.authenticate(
-        get_session(), form.email.data, form.password.data, client_ip(), login_policy()
-    )
+    result = accounts.authenticate(get_session(), form.email.data, form.password.data, client_ip(), login_policy())
     if result.outcome is accounts.LoginOutcome.OK:
         start_session(LoginUser(result.user))
         return redirect(target)

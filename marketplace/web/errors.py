@@ -11,16 +11,17 @@ from .security import is_htmx, unauthorized, wants_json
 
 #: Title and explanation per status code.
 MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Ungültige Anfrage",
-          "Die Anfrage konnte nicht verarbeitet werden. Bitte prüfen Sie Ihre Eingaben."),
+    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden. Bitte prüfen Sie Ihre Eingaben."),
     403: ("Kein Zugriff", "Sie haben keine Berechtigung, diese Seite oder diesen Datensatz zu sehen."),
     404: ("Seite nicht gefunden", "Die aufgerufene Seite gibt es nicht (mehr). Prüfen Sie die Adresse."),
     405: ("Aktion nicht erlaubt", "Diese Aktion ist auf dieser Seite nicht möglich."),
     413: ("Datei zu groß", "Die gesendeten Daten sind zu groß. Bitte verkleinern Sie die Datei."),
     422: ("Eingaben unvollständig", "Bitte prüfen Sie die markierten Felder."),
     429: ("Zu viele Anfragen", "Bitte warten Sie einige Minuten und versuchen Sie es dann erneut."),
-    500: ("Interner Fehler",
-          "Etwas ist schiefgelaufen. Der Fehler wurde protokolliert; bitte versuchen Sie es später erneut."),
+    500: (
+        "Interner Fehler",
+        "Etwas ist schiefgelaufen. Der Fehler wurde protokolliert; bitte versuchen Sie es später erneut.",
+    ),
 }
 
 CSRF_MESSAGE = (

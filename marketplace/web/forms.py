@@ -66,9 +66,7 @@ class PasswordChangeForm(GermanForm):
             ),
         ],
         render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
-        description=(
-            f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen. Ein Satz aus mehreren Wörtern ist gut zu merken."
-        ),
+        description=(f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen. Ein Satz aus mehreren Wörtern ist gut zu merken."),
     )
     new_password_repeat = PasswordField(
         "Neues Passwort wiederholen",

@@ -26,19 +26,19 @@ DASHBOARD = NavItem("Übersicht", "main.dashboard")
 NAVIGATION: dict[str, list[NavItem]] = {
     Role.coordinator.value: [
         NavItem("Meine Gruppen", "offers.mine"),
-        NavItem("Angebote", "offers.catalogue"),
+        NavItem("Angebote", "catalogue.index"),
         NavItem("Teilnahme", "office.attendance"),
         NavItem("Verrechnung", "office.ledger"),
     ],
     Role.caseworker.value: [
         NavItem("Junge Menschen", "cases.young_people"),
         NavItem("Anfragen", "cases.requests"),
-        NavItem("Katalog", "offers.catalogue"),
+        NavItem("Katalog", "catalogue.index"),
         NavItem("Monitoring", "cases.monitoring"),
     ],
     Role.planner.value: [
         NavItem("Zertifizierung", "offers.certification"),
-        NavItem("Katalog", "offers.catalogue"),
+        NavItem("Katalog", "catalogue.index"),
         NavItem("Berichte", "reports.index"),
         NavItem("Solver-Läufe", "runs.index"),
         NavItem("Einstellungen", "settings.index"),
@@ -69,8 +69,10 @@ def items_for(role: str | None) -> list[dict[str, object]]:
             continue
         area = item.endpoint.split(".", 1)[0]
         current = request.endpoint == item.endpoint or (
-            item is not DASHBOARD and request.endpoint is not None
-            and request.endpoint.startswith(area + ".") and item.endpoint.endswith(".index")
+            item is not DASHBOARD
+            and request.endpoint is not None
+            and request.endpoint.startswith(area + ".")
+            and item.endpoint.endswith(".index")
         )
         result.append({"label": item.label, "url": url_for(item.endpoint), "current": current})
     return result
