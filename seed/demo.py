@@ -7,6 +7,7 @@ after people have worked with the data, changes nothing that exists.
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
@@ -22,6 +23,7 @@ from marketplace.models import (
     KeepApart,
     Module,
     Municipality,
+    OfferCategory,
     OfferSession,
     OfferStatusEvent,
     OfferWish,
@@ -35,8 +37,10 @@ from marketplace.models import (
     Team,
     User,
     YoungPerson,
+    YoungPersonNeed,
 )
 from marketplace.passwords import hash_password
+from marketplace.seats import take_seat
 from marketplace.timeutil import BERLIN, today_berlin
 
 from .generate import generate_offers, generate_people, load_data, new_rng
@@ -83,19 +87,32 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=BERLIN)
 
 
+def _columns(values: dict, model: type[SQLModel], *skip: str) -> dict:
+    """The entries of `values` (a JSON record or a plan record's vars) that are columns of `model`."""
+    return {k: v for k, v in values.items() if k in model.model_fields and k not in skip}
+
+
 class _Loader:
+    """Writes a DemoPlan, adding only what is missing (looked up by natural key)."""
+
     def __init__(self, session: Session, today: date) -> None:
         self.session = session
         self.today = today
         self.created: Counter[str] = Counter()
+        self._known: dict[tuple, dict[tuple, SQLModel]] = {}
 
     def get_or_add(self, model: type[SQLModel], key: dict, **values) -> tuple[SQLModel, bool]:
-        row = self.session.scalars(select(model).filter_by(**key)).first()
-        if row is not None:
-            return row, False
-        row = model(**key, **values)
+        """The row of `model` with natural `key`, or a new pending one (flush before using its id)."""
+        names = tuple(sorted(key))
+        if (model, names) not in self._known:  # one query per table instead of one per row
+            rows = self.session.scalars(select(model)).all()
+            self._known[model, names] = {tuple(getattr(r, n) for n in names): r for r in rows}
+        known = self._known[model, names]
+        natural = tuple(key[n] for n in names)
+        if natural in known:
+            return known[natural], False
+        row = known[natural] = model(**key, **values)
         self.session.add(row)
-        self.session.flush()
         self.created[model.__tablename__] += 1
         return row, True
 
@@ -105,168 +122,114 @@ class _Loader:
             a["code"]: self.get_or_add(Sozialraum, {"code": a["code"]}, name=a["name"])[0]
             for a in district["sozialraeume"]
         }
-        self.towns = {
-            t["name"]: self.get_or_add(
-                Municipality,
-                {"name": t["name"]},
-                ags=t["ags"],
-                lat=t["lat"],
-                lon=t["lon"],
-                sozialraum_id=self.areas[t["sozialraum"]].id,
-            )[0]
-            for t in district["municipalities"]
-        }
         self.categories = {
             c["code"]: self.get_or_add(Category, {"code": c["code"]}, label=c["label"])[0]
             for c in catalogue["categories"]
         }
-        fields = (
-            "name",
-            "care_minutes_min",
-            "care_minutes_max",
-            "group_minutes_target",
-            "group_minutes_max",
-            "weekly_rate_cents",
-            "is_crisis",
-            "max_weeks",
-            "requires_risk_report",
-        )
         self.modules = {
-            m["code"]: self.get_or_add(
-                Module, {"code": m["code"]}, sort_order=i, **{f: m[f] for f in fields}
-            )[0]
+            m["code"]: self.get_or_add(Module, {"code": m["code"]}, sort_order=i, **_columns(m, Module, "code"))[0]
             for i, m in enumerate(catalogue["modules"])
         }
-        contact = ("name", "allows_co_use", "contact_name", "contact_email", "contact_phone", "address")
         self.providers = {
             p["short_name"]: self.get_or_add(
-                Provider, {"short_name": p["short_name"]}, **{f: p[f] for f in contact}
+                Provider, {"short_name": p["short_name"]}, **_columns(p, Provider, "short_name")
             )[0]
             for p in orgs["providers"]
         }
-        self.teams = {
+        self.get_or_add(Setting, {"key": "solver.weights"}, value=dict(DEFAULT_WEIGHTS))
+        self.session.flush()
+        self.towns = {
             t["name"]: self.get_or_add(
-                Team, {"name": t["name"]}, sozialraum_id=self.areas[t["sozialraum"]].id
+                Municipality, {"name": t["name"]}, ags=t["ags"], lat=t["lat"], lon=t["lon"],
+                sozialraum_id=self.areas[t["sozialraum"]].id,
             )[0]
+            for t in district["municipalities"]
+        }  # fmt: skip
+        self.teams = {
+            t["name"]: self.get_or_add(Team, {"name": t["name"]}, sozialraum_id=self.areas[t["sozialraum"]].id)[0]
             for t in orgs["teams"]
         }
-        self.get_or_add(Setting, {"key": "solver.weights"}, value=dict(DEFAULT_WEIGHTS))
+        self.session.flush()
 
     def users(self, orgs: dict) -> None:
-        self.users_by_email: dict[str, User] = {}
-        password_hash = None
+        existing = set(self.session.scalars(select(User.email)))
+        missing = any(u["email"] not in existing for u in orgs["users"])
+        password_hash = hash_password(orgs["demo_password"]) if missing else ""  # slow on purpose: once
+        users = {}
         for u in orgs["users"]:
-            row = self.session.scalars(select(User).filter_by(email=u["email"])).first()
-            if row is None:
-                password_hash = password_hash or hash_password(orgs["demo_password"])
-                row, _ = self.get_or_add(
-                    User,
-                    {"email": u["email"]},
-                    display_name=u["display_name"],
-                    role=u["role"],
-                    password_hash=password_hash,
-                    password_changed_at=_at(self.today),
-                    provider_id=self.providers[u["provider"]].id if "provider" in u else None,
-                    team_id=self.teams[u["team"]].id if "team" in u else None,
-                )
-            self.users_by_email[u["email"]] = row
-        self.coordinator_of = {
-            row.provider_id: row for row in self.users_by_email.values() if row.provider_id
-        }
-        self.caseworker_of = {row.team_id: row for row in self.users_by_email.values() if row.team_id}
-        self.planner = self.users_by_email["planung@jugendamt.example"]
+            users[u["email"]] = self.get_or_add(
+                User, {"email": u["email"]}, display_name=u["display_name"], role=u["role"],
+                password_hash=password_hash, password_changed_at=_at(self.today),
+                provider_id=self.providers[u["provider"]].id if "provider" in u else None,
+                team_id=self.teams[u["team"]].id if "team" in u else None,
+            )[0]  # fmt: skip
+        self.session.flush()
+        self.coordinator_of = {u.provider_id: u for u in users.values() if u.provider_id}
+        self.caseworker_of = {u.team_id: u for u in users.values() if u.team_id}
+        self.planner = users["planung@jugendamt.example"]
 
     def offers(self, plan: DemoPlan) -> None:
         self.offer_rows: dict[str, GroupOffer] = {}
+        new = []
         for o in plan.offers:
             provider = self.providers[o.provider]
-            row, new = self.get_or_add(
-                GroupOffer,
-                {"title": o.title, "provider_id": provider.id},
-                description=o.description,
-                age_min=o.age_min,
-                age_max=o.age_max,
-                genders=o.genders,
-                first_date=o.first_date,
-                last_date=o.last_date,
-                municipality_id=self.towns[o.municipality].id,
-                address=o.address,
-                lat=o.lat,
-                lon=o.lon,
-                seats=o.seats,
-                min_size=o.min_size,
-                entry_mode=o.entry_mode,
-                staff_mix=o.staff_mix,
-                multi_professional=o.multi_professional,
-                offset_rate_cents=o.offset_rate_cents,
-                status=o.status,
-                certified_until=o.certified_until,
-                rejection_reason=o.rejection_reason,
+            row, created = self.get_or_add(
+                GroupOffer, {"title": o.title, "provider_id": provider.id},
+                **_columns(vars(o), GroupOffer, "title"), municipality_id=self.towns[o.municipality].id,
                 created_by=self.coordinator_of[provider.id].id,
                 vacancy_confirmed_at=_at(self.today - timedelta(days=3)) if o.status == "published" else None,
-            )
+            )  # fmt: skip
             self.offer_rows[o.title] = row
-            if not new:
-                continue
-            row.categories = [self.categories[c] for c in o.categories]
+            if created:
+                new.append((o, row))
+        self.session.flush()
+        for o, row in new:
             self.session.add_all(
-                OfferSession(offer_id=row.id, weekday=d, start_minute=s, end_minute=e)
-                for d, s, e in o.sessions
+                OfferCategory(offer_id=row.id, category_id=self.categories[c].id) for c in o.categories
+            )
+            self.created["offer_category"] += len(o.categories)
+            self.session.add_all(
+                OfferSession(offer_id=row.id, weekday=d, start_minute=s, end_minute=e) for d, s, e in o.sessions
             )
             self.created["offer_session"] += len(o.sessions)
             steps = OFFER_PATHS[o.status]
-            for before, after in zip([None, *steps], steps, strict=False):
-                by_planner = after in ("certified", "rejected")
-                self.session.add(
-                    OfferStatusEvent(
-                        offer_id=row.id,
-                        from_status=before,
-                        to_status=after,
-                        actor_id=(self.planner if by_planner else self.coordinator_of[provider.id]).id,
-                        at=_at(o.first_date - timedelta(days=30 - 5 * steps.index(after))),
-                        reason=o.rejection_reason if after == "rejected" else None,
-                        valid_until=o.certified_until if after == "certified" else None,
-                    )
-                )
+            for i, (before, after) in enumerate(zip([None, *steps], steps, strict=False)):
+                actor = self.planner if after in ("certified", "rejected") else self.coordinator_of[row.provider_id]
+                self.session.add(OfferStatusEvent(
+                    offer_id=row.id, from_status=before, to_status=after, actor_id=actor.id,
+                    at=_at(o.first_date - timedelta(days=30 - 5 * i)),
+                    reason=o.rejection_reason if after == "rejected" else None,
+                    valid_until=o.certified_until if after == "certified" else None,
+                ))  # fmt: skip
                 self.created["offer_status_event"] += 1
         self.session.flush()
 
     def people(self, plan: DemoPlan) -> None:
         self.person_rows: dict[str, YoungPerson] = {}
+        new = []
         for p in plan.people:
             team = self.teams[p.team]
             caseworker = self.caseworker_of.get(team.id)
-            row, new = self.get_or_add(
-                YoungPerson,
-                {"pseudonym": p.pseudonym},
-                case_reference=p.case_reference,
-                team_id=team.id,
-                caseworker_id=caseworker.id if caseworker else None,
-                birth_year=p.birth_year,
-                gender=p.gender,
-                municipality_id=self.towns[p.municipality].id,
-                lat=p.lat,
-                lon=p.lon,
-                max_travel_km=p.max_travel_km,
-                module_id=self.modules[p.module].id,
-                group_minutes_target=p.group_minutes_target,
-                group_minutes_max=p.group_minutes_max,
+            row, created = self.get_or_add(
+                YoungPerson, {"pseudonym": p.pseudonym}, **_columns(vars(p), YoungPerson, "pseudonym"),
+                team_id=team.id, caseworker_id=caseworker.id if caseworker else None,
+                municipality_id=self.towns[p.municipality].id, module_id=self.modules[p.module].id,
                 lead_provider_id=self.providers[p.lead_provider].id,
-                priority=p.priority,
-                approval_start=p.approval_start,
-                approval_end=p.approval_end,
-                legal_basis=p.legal_basis,
-                risk_report_at=p.risk_report_at,
-                crisis_ends_on=p.crisis_ends_on,
-            )
+            )  # fmt: skip
             self.person_rows[p.pseudonym] = row
-            if new:
-                row.needs = [self.categories[c] for c in p.needs]
-                self.session.add_all(
-                    AvailabilityWindow(young_person_id=row.id, weekday=d, start_minute=s, end_minute=e)
-                    for d, s, e in p.availability
-                )
-                self.created["availability_window"] += len(p.availability)
+            if created:
+                new.append((p, row))
+        self.session.flush()
+        for p, row in new:
+            self.session.add_all(
+                YoungPersonNeed(young_person_id=row.id, category_id=self.categories[c].id) for c in p.needs
+            )
+            self.created["young_person_need"] += len(p.needs)
+            self.session.add_all(
+                AvailabilityWindow(young_person_id=row.id, weekday=d, start_minute=s, end_minute=e)
+                for d, s, e in p.availability
+            )
+            self.created["availability_window"] += len(p.availability)
         self.session.flush()
 
     def requests(self, plan: DemoPlan) -> None:
@@ -274,138 +237,87 @@ class _Loader:
         for r in plan.requests:
             person = self.person_rows[r.pseudonym]
             closed = r.status in ("fulfilled", "cancelled")
-            row, _ = self.get_or_add(
-                PlacementRequest,
-                {"young_person_id": person.id},
-                status=r.status,
-                requested_by=person.caseworker_id,
-                note=None,
-                waiting_reasons=r.waiting_reasons,
+            self.request_rows[r.pseudonym] = self.get_or_add(
+                PlacementRequest, {"young_person_id": person.id}, status=r.status,
+                requested_by=person.caseworker_id, waiting_reasons=r.waiting_reasons,
                 created_at=_at(max(person.approval_start, self.today - timedelta(days=40))),
                 closed_at=_at(self.today - timedelta(days=20)) if closed else None,
-            )
-            self.request_rows[r.pseudonym] = row
+            )[0]  # fmt: skip
+        self.session.flush()
 
     def placements(self, plan: DemoPlan) -> None:
-        from marketplace.seats import take_seat
-
+        new = []
         for p in plan.placements:
             person, offer = self.person_rows[p.pseudonym], self.offer_rows[p.offer]
-            exists = self.session.scalars(
-                select(Placement).filter_by(young_person_id=person.id, offer_id=offer.id, status=p.status)
-            ).first()
-            if exists is not None:
-                continue
             steps = PLACEMENT_PATHS[p.status]
             start = max(offer.first_date, self.today - timedelta(days=28))
             when = {step: _at(start - timedelta(days=3 - i)) for i, step in enumerate(steps[:3])}
             when["ended"] = _at(self.today - timedelta(days=2))
-            request = self.request_rows.get(p.pseudonym)
-            holds_seat = p.status in ("confirmed", "accepted")
-            row, _ = self.get_or_add(
-                Placement,
-                {"young_person_id": person.id, "offer_id": offer.id, "status": p.status},
-                request_id=request.id if request else None,
-                source=p.source,
-                variant=p.variant,
+            row, created = self.get_or_add(
+                Placement, {"young_person_id": person.id, "offer_id": offer.id, "status": p.status},
+                request_id=self.request_rows[p.pseudonym].id, source=p.source, variant=p.variant,
                 offset_rate_cents=offer.offset_rate_cents if "confirmed" in steps else None,
-                created_at=when["proposed"],
-                confirmed_at=when.get("confirmed"),
-                accepted_at=when.get("accepted"),
+                created_at=when["proposed"], confirmed_at=when.get("confirmed"), accepted_at=when.get("accepted"),
                 ended_at=when["ended"] if p.status == "ended" else None,
-                end_reason=p.end_reason,
-                decline_reason=p.decline_reason,
-            )
-            if holds_seat and not take_seat(self.session, offer.id):
+                end_reason=p.end_reason, decline_reason=p.decline_reason,
+            )  # fmt: skip
+            if created:
+                new.append((p, row, person, offer, steps, when, start))
+        self.session.flush()
+        for p, row, person, offer, steps, when, start in new:
+            if p.status in ("confirmed", "accepted") and not take_seat(self.session, offer.id):
                 raise RuntimeError(f"demo data overbooks {offer.title}")  # a bug in seed/plan.py
             self._placement_events(row, p.source, steps, when, person, offer)
             if p.variant is not None:
-                self.session.add(
-                    SharedUse(
-                        placement_id=row.id,
-                        host_provider_id=offer.provider_id,
-                        lead_provider_id=person.lead_provider_id,
-                        variant=p.variant,
-                        rate_cents=offer.offset_rate_cents,
-                        recorded_at=when["confirmed"],
-                    )
-                )
+                self.session.add(SharedUse(
+                    placement_id=row.id, host_provider_id=offer.provider_id,
+                    lead_provider_id=person.lead_provider_id, variant=p.variant,
+                    rate_cents=offer.offset_rate_cents, recorded_at=when["confirmed"],
+                ))  # fmt: skip
                 self.created["shared_use"] += 1
             if p.status == "accepted":
-                self._attendance(row, offer, start)
+                self._attendance(row, p.pseudonym, offer, start)
         self.session.flush()
 
-    def _placement_events(
-        self,
-        row: Placement,
-        source: str,
-        steps: list[str],
-        when: dict,
-        person: YoungPerson,
-        offer: GroupOffer,
-    ) -> None:
+    def _placement_events(self, row: Placement, source: str, steps: list[str], when: dict,
+                          person: YoungPerson, offer: GroupOffer) -> None:  # fmt: skip
         coordinator = self.coordinator_of[offer.provider_id].id
-        actors = {
-            "proposed": None if source == "solver" else person.caseworker_id,
-            "confirmed": person.caseworker_id,
-            "accepted": coordinator,
-            "declined": coordinator,
-            "ended": coordinator,
-        }
+        actors = {"proposed": None if source == "solver" else person.caseworker_id,
+                  "confirmed": person.caseworker_id, "accepted": coordinator,
+                  "declined": coordinator, "ended": coordinator}  # fmt: skip
+        reasons = {"declined": row.decline_reason, "ended": row.end_reason}
         for before, after in zip([None, *steps], steps, strict=False):
-            self.session.add(
-                PlacementEvent(
-                    placement_id=row.id,
-                    from_status=before,
-                    to_status=after,
-                    actor_id=actors[after],
-                    at=when.get(after, when["ended"]),
-                    reason=row.decline_reason
-                    if after == "declined"
-                    else row.end_reason
-                    if after == "ended"
-                    else None,
-                )
-            )
+            self.session.add(PlacementEvent(
+                placement_id=row.id, from_status=before, to_status=after, actor_id=actors[after],
+                at=when.get(after, when["ended"]), reason=reasons.get(after),
+            ))  # fmt: skip
             self.created["placement_event"] += 1
 
-    def _attendance(self, row: Placement, offer: GroupOffer, start: date) -> None:
-        """Three weeks of attendance for an accepted placement (mostly present)."""
-        rng_key = row.id or 0
+    def _attendance(self, row: Placement, pseudonym: str, offer: GroupOffer, start: date) -> None:
+        """Up to three weeks of attendance for an accepted placement (mostly present)."""
         day = max(start, self.today - timedelta(days=21))
         while day < self.today:
             for session in offer.sessions:
-                if session.weekday == day.weekday():
-                    rng_key = (rng_key * 1103515245 + 12345) % 2**31  # cheap deterministic variation
-                    status = "present" if rng_key % 20 < 17 else "absent" if rng_key % 20 < 19 else "excused"
-                    self.session.add(
-                        Attendance(
-                            placement_id=row.id,
-                            session_date=day,
-                            offer_session_id=session.id,
-                            status=status,
-                            recorded_by=self.coordinator_of[offer.provider_id].id,
-                            recorded_at=_at(day, 20),
-                        )
-                    )
-                    self.created["attendance"] += 1
+                if session.weekday != day.weekday():
+                    continue
+                roll = zlib.crc32(f"{pseudonym}{day}{session.start_minute}".encode()) % 20
+                self.session.add(Attendance(
+                    placement_id=row.id, session_date=day, offer_session_id=session.id,
+                    status="present" if roll < 17 else "absent" if roll < 19 else "excused",
+                    recorded_by=self.coordinator_of[offer.provider_id].id, recorded_at=_at(day, 20),
+                ))  # fmt: skip
+                self.created["attendance"] += 1
             day += timedelta(days=1)
 
     def wishes_and_conflicts(self, plan: DemoPlan) -> None:
         for pseudonym, title, kind in plan.wishes:
-            self.get_or_add(
-                OfferWish,
-                {"young_person_id": self.person_rows[pseudonym].id, "offer_id": self.offer_rows[title].id},
-                kind=kind,
-            )
+            key = {"young_person_id": self.person_rows[pseudonym].id, "offer_id": self.offer_rows[title].id}
+            self.get_or_add(OfferWish, key, kind=kind)
         for first, second, reason in plan.keep_apart:
             a, b = sorted((self.person_rows[first].id, self.person_rows[second].id))
-            self.get_or_add(
-                KeepApart,
-                {"young_person_a_id": a, "young_person_b_id": b},
-                reason=reason,
-                created_by=self.person_rows[first].caseworker_id,
-            )
+            self.get_or_add(KeepApart, {"young_person_a_id": a, "young_person_b_id": b}, reason=reason,
+                            created_by=self.person_rows[first].caseworker_id)  # fmt: skip
+        self.session.flush()
 
 
 def load_demo(session: Session, *, today: date | None = None) -> Counter[str]:
@@ -442,9 +354,7 @@ def district_counts(session: Session) -> dict[str, int]:
         "category": Category,
         "module": Module,
     }
-    return {
-        name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()
-    }
+    return {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
 
 
 def summary_de(session: Session, created: Counter[str]) -> str:
@@ -457,9 +367,7 @@ def summary_de(session: Session, created: Counter[str]) -> str:
         f"{c['municipality']} Gemeinden in {c['sozialraum']} Sozialräumen, {c['provider']} Träger, "
         f"{c['group_offer']} Gruppenangebote, {c['young_person']} junge Menschen, "
         f"{c['placement']} Belegungen, {c['app_user']} Benutzerkonten.",
-        f"Neu angelegt: {new_rows} Datensätze."
-        if new_rows
-        else "Keine Änderungen: die Demodaten sind vollständig.",
+        f"Neu angelegt: {new_rows} Datensätze." if new_rows else "Keine Änderungen: die Demodaten sind vollständig.",
         f"Demo-Zugänge (Passwort „{data['demo_password']}“):",
     ]
     roles = {

@@ -147,9 +147,7 @@ def generate_offers(data: dict, today: date, rng: random.Random) -> list[OfferRe
     rng.shuffle(main_categories)
     statuses = OFFER_STATUSES[:]
     rng.shuffle(statuses)
-    saturday_slots = {
-        i for i, c in enumerate(main_categories) if c in ("sports", "creative", "parents_course")
-    }
+    saturday_slots = {i for i, c in enumerate(main_categories) if c in ("sports", "creative", "parents_course")}
     saturday_slots = set(sorted(saturday_slots)[:4])
 
     offers, titles = [], set()
@@ -173,9 +171,7 @@ def generate_offers(data: dict, today: date, rng: random.Random) -> list[OfferRe
         status = statuses[index]
         started = status in ("published", "paused") or rng.random() < 0.5
         first_date = (
-            today - timedelta(days=rng.randint(14, 120))
-            if started
-            else today + timedelta(days=rng.randint(7, 35))
+            today - timedelta(days=rng.randint(14, 120)) if started else today + timedelta(days=rng.randint(7, 35))
         )
         lat, lon = _jitter(rng, town["lat"], town["lon"], 0.4)
         venue = "Sporthalle" if category == "sports" else rng.choice(VENUES)
@@ -266,11 +262,7 @@ def generate_people(data: dict, today: date, rng: random.Random) -> list[PersonR
         if not module["is_crisis"] and rng.random() < 0.25:  # "more or less group work" inside the band
             target = max(60, min(maximum, target + rng.choice([-60, 60])))
         local = [p for p in providers if area in p["home"]]
-        lead = (
-            _weighted(rng, local, [p["weight"] for p in local])
-            if rng.random() < 0.8
-            else rng.choice(providers)
-        )
+        lead = _weighted(rng, local, [p["weight"] for p in local]) if rng.random() < 0.8 else rng.choice(providers)
         crisis = module["is_crisis"]
         start = today - timedelta(days=rng.randint(0, 20) if crisis else rng.randint(0, 240))
         crisis_end = start + timedelta(weeks=module["max_weeks"]) if crisis else None

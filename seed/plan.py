@@ -62,9 +62,7 @@ def _location(person: PersonRecord, towns: dict[str, dict]) -> tuple[float, floa
     return town["lat"], town["lon"]
 
 
-def ineligibility(
-    person: PersonRecord, offer: OfferRecord, towns: dict[str, dict], today: date
-) -> str | None:
+def ineligibility(person: PersonRecord, offer: OfferRecord, towns: dict[str, dict], today: date) -> str | None:
     """Why `person` cannot join `offer` (German, for waiting reasons), or None when eligible."""
     age = today.year - person.birth_year
     if age - 1 < offer.age_min or age > offer.age_max:
@@ -109,9 +107,7 @@ def plan_demo(
     for person in rng.sample(people, int(len(people) * PLACED_SHARE)):
         mine: list[OfferRecord] = []
         minutes = 0
-        for offer in sorted(
-            bookable, key=lambda o: haversine_km(*_location(person, town_by_name), o.lat, o.lon)
-        ):
+        for offer in sorted(bookable, key=lambda o: haversine_km(*_location(person, town_by_name), o.lat, o.lon)):
             if len(members[offer.title]) >= offer.seats - 1 or not allowed(person, offer):
                 continue
             if ineligibility(person, offer, town_by_name, today) or any(_overlaps(offer, m) for m in mine):
@@ -160,16 +156,12 @@ def _add_declined_and_ended(
         if done >= 4:
             break
         person, mine = people[pseudonym], placed[pseudonym]
-        other = next(
-            (o for o in bookable if o not in mine and not ineligibility(person, o, towns, today)), None
-        )
+        other = next((o for o in bookable if o not in mine and not ineligibility(person, o, towns, today)), None)
         if other is None:
             continue
         if done < 2:
             plan.placements.append(
-                PlacementRecord(
-                    pseudonym, other.title, "declined", "caseworker", decline_reason=DECLINE_REASONS[done]
-                )
+                PlacementRecord(pseudonym, other.title, "declined", "caseworker", decline_reason=DECLINE_REASONS[done])
             )
         else:
             plan.placements.append(

@@ -144,9 +144,7 @@ def make_offer(
     }  # fmt: skip
     offer = _add(session, GroupOffer(**{**values, **overrides}))
     offer.categories = [make_category(session, code) for code in categories]
-    session.add_all(
-        OfferSession(offer_id=offer.id, weekday=d, start_minute=s, end_minute=e) for d, s, e in sessions
-    )
+    session.add_all(OfferSession(offer_id=offer.id, weekday=d, start_minute=s, end_minute=e) for d, s, e in sessions)
     session.flush()
     session.refresh(offer)
     return offer
@@ -176,9 +174,7 @@ def make_young_person(
         "approval_start": date.today() - timedelta(days=10), "legal_basis": "§ 30",
     }  # fmt: skip
     if module_row.is_crisis:
-        values.update(
-            priority=3, risk_report_at=date.today(), crisis_ends_on=date.today() + timedelta(weeks=6)
-        )
+        values.update(priority=3, risk_report_at=date.today(), crisis_ends_on=date.today() + timedelta(weeks=6))
     person = _add(session, YoungPerson(**{**values, **overrides}))
     person.needs = [make_category(session, code) for code in needs]
     session.add_all(
