@@ -8,21 +8,24 @@ Routes (all planner-only):
     POST /laeufe/<id>/abbrechen       cancel a running run
     GET  /laeufe/<id>/problem.json    the pseudonymous problem (re-solvable: python -m marketplace.matching)
     GET  /laeufe/<id>/loesung.json    the solution
+    GET/POST /laeufe/was-waere-wenn   what-if scenarios (nothing is written)
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
 from ..access import require_role
 from ..audit import audit
 from ..db import get_engine, get_session
-from ..models import GroupOffer, Role, RunKind, RunStatus, SolverRun, YoungPerson
+from ..models import Category, GroupOffer, Municipality, Role, RunKind, RunStatus, SolverRun, YoungPerson
 from ..runs import progress_registry, start_background_run
+from ..solver_settings import WEIGHTS, read_settings
+from ..whatif import ScenarioError, parse_scenario, run_scenario
 from .rendering import render_page
 
 bp = Blueprint("runs", __name__, url_prefix="/laeufe")
@@ -147,3 +150,38 @@ def problem_json(run_id: int) -> Response:
 def solution_json(run_id: int) -> Response:
     run = _run_or_404(run_id)
     return _download(run, run.solution_json, "loesung")
+
+
+@bp.route("/was-waere-wenn", methods=["GET", "POST"])
+@require_role(Role.planner)
+def what_if() -> str | tuple[str, int]:
+    """Try weights, a removed group or a hypothetical new group; nothing is written."""
+    session = get_session()
+    errors: dict[str, str] = {}
+    result = None
+    if request.method == "POST":
+        try:
+            scenario = parse_scenario(session, request.form.to_dict(), request.form.getlist("remove"),
+                                      request.form.getlist("categories"))
+        except ScenarioError as exc:
+            errors = exc.field_errors
+        else:
+            result = run_scenario(session, scenario)
+        values = request.form.to_dict()
+        values["remove"] = request.form.getlist("remove")
+        values["categories"] = request.form.getlist("categories")
+    else:
+        weights = read_settings(session).weights
+        values = {key: f"{value:g}".replace(".", ",") for key, value in weights.items()}
+        values.update(start="15:00", end="17:00", seats="8", min_size="3", age_min="10", age_max="14",
+                      remove=[], categories=[])
+    context = {
+        "values": values, "errors": errors, "result": result, "weights": WEIGHTS,
+        "offers": session.exec(select(GroupOffer).where(GroupOffer.status == "published")
+                               .order_by(GroupOffer.title)).all(),
+        "municipalities": session.exec(select(Municipality).order_by(Municipality.name)).all(),
+        "categories": session.exec(select(Category).where(Category.active).order_by(Category.label)).all(),
+        "weekdays": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    }
+    html = render_page("runs/what_if.html", "runs/partials/what_if_result.html", **context)
+    return (html, 422) if errors else html
