@@ -14,6 +14,7 @@ Routes (all planner-only):
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -61,12 +62,24 @@ def _labels(run: SolverRun) -> tuple[dict[str, str], dict[str, str]]:
         group_keys.update(move.get("from", []) + move.get("to", []))
     person_keys.update(diff.get("over_budget") or [])
     person_keys.update((diff.get("unmatched") or {}).keys())
+    for reasons in (diff.get("unmatched") or {}).values():
+        for reason in reasons:
+            for key in _KEY.findall(reason):
+                (group_keys if key[0] == "G" else person_keys).add(key)
     session = get_session()
     people = {f"Y{p.id}": p.pseudonym for p in session.exec(
         select(YoungPerson).where(YoungPerson.id.in_([int(k[1:]) for k in person_keys] or [-1]))).all()}
     offers = {f"G{o.id}": o.title for o in session.exec(
         select(GroupOffer).where(GroupOffer.id.in_([int(k[1:]) for k in group_keys] or [-1]))).all()}
     return people, offers
+
+
+_KEY = re.compile(r"\b[GY]\d+\b")
+
+
+def relabel(text: str, people: dict[str, str], offers: dict[str, str]) -> str:
+    """Engine texts name groups and young people by problem key; show titles and pseudonyms instead."""
+    return _KEY.sub(lambda m: offers.get(m.group(0)) or people.get(m.group(0)) or m.group(0), text)
 
 
 @bp.route("/")
@@ -98,6 +111,7 @@ def detail(run_id: int) -> str:
     run = _run_or_404(run_id)
     people, offers = _labels(run)
     return render_page("runs/detail.html", "runs/partials/summary.html", run=run, people=people, offers=offers,
+                       relabel=relabel,
                        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, term_labels=TERM_LABELS,
                        progress=progress_registry.get(run.id))
 
