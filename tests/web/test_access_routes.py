@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from flask import Blueprint
 
@@ -14,9 +16,19 @@ from .conftest import login
 PUBLIC_ENDPOINTS = {"static", "auth.login", "main.healthz"}
 
 
+def _example_value(converter) -> object:
+    kind = type(converter).__name__
+    if kind == "AnyConverter":
+        return sorted(converter.items)[0]
+    if kind in ("IntegerConverter", "FloatConverter"):
+        return 1
+    if kind == "UUIDConverter":
+        return uuid.UUID(int=1)
+    return "x"
+
+
 def _example_url(rule) -> str:
-    values = {name: (1 if conv.__class__.__name__ == "IntegerConverter" else "x")
-              for name, conv in rule._converters.items()}  # fmt: skip
+    values = {name: _example_value(conv) for name, conv in rule._converters.items()}
     return rule.build(values, append_unknown=False)[1]
 
 
