@@ -12,7 +12,8 @@ Visibility (on top of `access.scope_offers`, the central rule):
 - planners and admins may choose any other status with the `status` filter.
 
 Sorting ("relevance", the default): first by tier — 0 published, certification valid and
-free seats confirmed within `VACANCY_FRESH_DAYS` (aktuell); 1 published but stale;
+free seats confirmed within `stale_days` (default
+`offers.VACANCY_STALE_DAYS`; aktuell); 1 published but stale;
 2 paused or certification expired; 3 not public (own drafts, planner filters) — then by
 distance from the reference municipality when one is given, else by title. "title" and
 "distance" sort by that key alone (distance needs a reference municipality).
@@ -49,10 +50,9 @@ from .models import (
     Role,
     Sozialraum,
 )
+from .offers import STATUS_LABELS, VACANCY_STALE_DAYS
 from .timeutil import today_berlin, utcnow
 
-#: A coordinator confirms open seats at least this often; older confirmations are "stale" (issue 4).
-VACANCY_FRESH_DAYS = 30
 #: Own offers a coordinator sees in the catalogue although they are not public (marked as such).
 OWN_UNPUBLISHED_STATUSES: frozenset[str] = frozenset(
     {OfferStatus.draft.value, OfferStatus.submitted.value, OfferStatus.certified.value,
@@ -64,15 +64,6 @@ SORTS = ("relevance", "title", "distance")
 MAX_PER_PAGE = 100
 KM_PER_DEGREE = 111.2
 
-STATUS_LABELS: dict[str, str] = {
-    OfferStatus.draft.value: "Entwurf",
-    OfferStatus.submitted.value: "eingereicht",
-    OfferStatus.certified.value: "zertifiziert",
-    OfferStatus.published.value: "veröffentlicht",
-    OfferStatus.paused.value: "pausiert",
-    OfferStatus.ended.value: "beendet",
-    OfferStatus.rejected.value: "abgelehnt",
-}
 
 
 @dataclass(frozen=True)
@@ -111,6 +102,7 @@ class CatalogueEntry:
     is_own: bool
     today: date
     now: datetime
+    stale_days: int = VACANCY_STALE_DAYS
 
     @property
     def free_seats(self) -> int:
@@ -131,9 +123,9 @@ class CatalogueEntry:
 
     @property
     def vacancy_fresh(self) -> bool:
-        """Free seats confirmed by the coordinator within `VACANCY_FRESH_DAYS` (Platzangaben aktuell)."""
+        """Free seats confirmed by the coordinator within `stale_days` (Platzangaben aktuell)."""
         confirmed = self.offer.vacancy_confirmed_at
-        return confirmed is not None and confirmed >= self.now - timedelta(days=VACANCY_FRESH_DAYS)
+        return confirmed is not None and confirmed >= self.now - timedelta(days=self.stale_days)
 
     @property
     def lat(self) -> float:
@@ -252,11 +244,11 @@ def _lon_expr() -> Any:
     return func.coalesce(GroupOffer.lon, Municipality.lon)
 
 
-def _tier_expr(today: date, now: datetime) -> Any:
+def _tier_expr(today: date, now: datetime, stale_days: int) -> Any:
     """Rank tier (0 best), see the module docstring."""
     published = GroupOffer.status == OfferStatus.published.value
     valid = GroupOffer.certified_until >= today
-    fresh = GroupOffer.vacancy_confirmed_at >= now - timedelta(days=VACANCY_FRESH_DAYS)
+    fresh = GroupOffer.vacancy_confirmed_at >= now - timedelta(days=stale_days)
     return case(
         (and_(published, valid, fresh), 0),
         (and_(published, valid), 1),
@@ -276,6 +268,7 @@ def search_offers(
     page: int = 1,
     per_page: int = 20,
     today: date | None = None,
+    stale_days: int = VACANCY_STALE_DAYS,
 ) -> Page:
     """One page of the offers `user` may see that match `filters`, sorted (see module docstring).
 
@@ -283,23 +276,23 @@ def search_offers(
     """
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     return _search(session, user=user, filters=filters, page=max(1, int(page)), per_page=per_page,
-                   today=today or today_berlin())
+                   today=today or today_berlin(), stale_days=stale_days)
 
 
 def map_offers(session: Session, *, user: Any, filters: CatalogueFilters, limit: int = 500,
-               today: date | None = None) -> Page:
+               today: date | None = None, stale_days: int = VACANCY_STALE_DAYS) -> Page:
     """Every matching offer (up to `limit`) in catalogue order, as one page: what the map shows."""
     return _search(session, user=user, filters=filters, page=1, per_page=max(1, limit),
-                   today=today or today_berlin())
+                   today=today or today_berlin(), stale_days=stale_days)
 
 
 def _search(session: Session, *, user: Any, filters: CatalogueFilters, page: int, per_page: int,
-            today: date) -> Page:
+            today: date, stale_days: int) -> Page:
     now = utcnow()
     reference = (session.get(Municipality, filters.near_municipality_id)
                  if filters.near_municipality_id is not None else None)
     conditions = _conditions(user, filters, reference)
-    tier = _tier_expr(today, now)
+    tier = _tier_expr(today, now, stale_days)
 
     def base(*columns: Any) -> Any:
         query = (select(*columns)
@@ -338,7 +331,7 @@ def _search(session: Session, *, user: Any, filters: CatalogueFilters, page: int
         query = base(GroupOffer.id).order_by(*order).offset((page - 1) * per_page).limit(per_page)
         ids = list(session.exec(query).all())
 
-    entries = _load_entries(session, ids, user, today, now)
+    entries = _load_entries(session, ids, user, today, now, stale_days)
     if reference is not None:
         for entry in entries:
             entry.distance_km = distances.get(entry.offer.id)
@@ -351,8 +344,8 @@ def _search(session: Session, *, user: Any, filters: CatalogueFilters, page: int
     return Page(items=entries, page=page, per_page=per_page, total=total, reference=reference, notes=notes)
 
 
-def _load_entries(session: Session, ids: list[int], user: Any, today: date,
-                  now: datetime) -> list[CatalogueEntry]:
+def _load_entries(session: Session, ids: list[int], user: Any, today: date, now: datetime,
+                  stale_days: int) -> list[CatalogueEntry]:
     """The full rows for `ids`, in that order: one joined query plus the two selectinloads."""
     if not ids:
         return []
@@ -368,7 +361,7 @@ def _load_entries(session: Session, ids: list[int], user: Any, today: date,
         by_id[offer.id] = CatalogueEntry(
             offer=offer, municipality=municipality, sozialraum=sozialraum, provider=provider,
             distance_km=None, is_own=own_provider is not None and offer.provider_id == own_provider,
-            today=today, now=now,
+            today=today, now=now, stale_days=stale_days,
         )
     return [by_id[i] for i in ids if i in by_id]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -22,6 +22,7 @@ from ..catalogue import ALL_STATUSES, SORTS, STATUS_LABELS, CatalogueFilters, fi
 from ..db import get_session
 from ..mapsvg import MapMarker, MapPlace, district_map
 from ..models import Municipality, Role, Sozialraum
+from ..offers import VACANCY_STALE_DAYS
 from ..timeutil import today_berlin
 from .filters import WEEKDAYS
 from .nav import endpoint_exists
@@ -110,6 +111,10 @@ def parse_filters(args: Mapping[str, str], user: Any) -> tuple[CatalogueFilters,
     return CatalogueFilters(**values), errors
 
 
+def _stale_days() -> int:
+    return int(current_app.config.get("VACANCY_STALE_DAYS", VACANCY_STALE_DAYS))
+
+
 def _page_number(args: Mapping[str, str]) -> int:
     try:
         return max(1, min(int((args.get("seite") or "1").strip()), 100_000))
@@ -150,7 +155,7 @@ def index() -> tuple[str, int]:
     session = get_session()
     today = today_berlin()
     page = search_offers(session, user=current_user, filters=filters, page=_page_number(request.args),
-                         per_page=PER_PAGE, today=today)
+                         per_page=PER_PAGE, today=today, stale_days=_stale_days())
     context = _context(filters, errors)
     page_urls = {n: url_for("catalogue.index", **context["form"], seite=n) for n in
                  {1, page.page - 1, page.page + 1, page.pages} if 1 <= n <= page.pages}
@@ -166,7 +171,7 @@ def map() -> tuple[str, int]:  # noqa: A001  (the endpoint name is the contract:
     """The district map with the same filters: municipalities by Sozialraum, offers as markers."""
     filters, errors = parse_filters(request.args, current_user)
     session = get_session()
-    page = map_offers(session, user=current_user, filters=filters)
+    page = map_offers(session, user=current_user, filters=filters, stale_days=_stale_days())
     context = _context(filters, errors)
     places = [MapPlace(m.name, m.lat, m.lon, area)
               for m, area in session.exec(_municipalities_query()).all()]

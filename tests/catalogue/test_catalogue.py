@@ -205,7 +205,7 @@ def test_coordinator_sees_catalogue_plus_own_unpublished_offers_marked(session, 
         "Fremd pausiert", "Fremd veröffentlicht"]
     marks = {e.offer.title: (e.is_own, e.is_public, e.status_label) for e in page.items}
     assert marks["Eigen Entwurf"] == (True, False, "Entwurf")
-    assert marks["Fremd veröffentlicht"] == (False, True, "veröffentlicht")
+    assert marks["Fremd veröffentlicht"] == (False, True, "Veröffentlicht")
     # own drafts rank after the public offers
     assert titles(page)[-2:] == ["Eigen eingereicht", "Eigen Entwurf"]
 
