@@ -27,7 +27,7 @@ from marketplace.models import (
 from marketplace.seats import take_seat
 from tests.factories import make_offer, make_placement
 
-from .conftest import TODAY
+from .district import TODAY
 
 
 def register(world, **overrides) -> YoungPerson:
