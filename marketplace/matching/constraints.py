@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from .problem import Problem
+
 if TYPE_CHECKING:
     from .model import MatchModel
 
@@ -82,17 +84,30 @@ def add_no_overlap(m: MatchModel) -> int:
         gids = m.scope.candidates[pid]
         if len(gids) < 2:
             continue
-        cliques: set[frozenset[str]] = set()
-        sessions = [(gid, s) for gid in gids for s in m.problem.groups[gid].sessions]
-        for _, point in sessions:
-            busy = frozenset(gid for gid, s in sessions
-                             if s.day == point.day and s.start <= point.start < s.end)
-            if len(busy) > 1:
-                cliques.add(busy)
-        for clique in _maximal(cliques):
+        for clique in time_cliques(m.problem, gids):
             m.model.add_at_most_one(m.x[pid, gid] for gid in sorted(clique))
             added += 1
     return added
+
+
+def time_cliques(problem: Problem, gids: list[str]) -> list[frozenset[str]]:
+    """Maximal sets (size >= 2) of the groups that are all busy at one time point.
+
+    Any two overlapping sessions share the start point of the later one, so
+    the sets busy at session starts cover every pairwise conflict.
+    """
+    by_day: dict[int, list[tuple[int, int, str]]] = {}
+    for gid in gids:
+        for s in problem.groups[gid].sessions:
+            by_day.setdefault(s.day, []).append((s.start, s.end, gid))
+    cliques: set[frozenset[str]] = set()
+    for sessions in by_day.values():
+        sessions.sort()
+        for n, (point, _, _) in enumerate(sessions):
+            busy = frozenset(gid for start, end, gid in sessions[:n + 1] if start <= point < end)
+            if len(busy) > 1:
+                cliques.add(busy)
+    return _maximal(cliques)
 
 
 def _maximal(sets: set[frozenset[str]]) -> list[frozenset[str]]:

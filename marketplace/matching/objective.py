@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from .problem import haversine_km
+from .problem import Problem, haversine_km
 
 if TYPE_CHECKING:
     from .model import MatchModel
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 PAIR_TERMS = ("need_match", "preferred", "km", "offset_eur", "change")
 
 
-def choose_scale(problem, people: list[str]) -> int:
+def choose_scale(problem: Problem, people: list[str]) -> float:
     """Units per objective point: 100 unless that risks overflowing int64 sums."""
     w = problem.weights
     biggest = 1.0
@@ -42,9 +42,9 @@ def choose_scale(problem, people: list[str]) -> int:
     return scale
 
 
-def pair_values(m: MatchModel, pid: str, gid: str) -> dict[str, float]:
+def pair_values(problem: Problem, pid: str, gid: str) -> dict[str, float]:
     """Exact value of each pair term for assigning person `pid` to group `gid`."""
-    w, y, g = m.problem.weights, m.problem.people[pid], m.problem.groups[gid]
+    w, y, g = problem.weights, problem.people[pid], problem.groups[gid]
     offset = g.offset_rate * g.hours if g.provider != y.lead_provider else 0.0
     return {
         "need_match": w["need_match"] * len(y.needs & g.categories),
@@ -76,7 +76,7 @@ def build_objective(m: MatchModel) -> dict[str, list[tuple[int, object]]]:
             extra = y.target - whole_quarters / 4
             terms["hours"].append((round(s * y.priority * w["hours"] * extra), m.reached[pid]))
         for gid in m.scope.candidates[pid]:
-            for name, value in pair_values(m, pid, gid).items():
+            for name, value in pair_values(m.problem, pid, gid).items():
                 if value:
                     terms[name].append((round(s * value), m.x[pid, gid]))
     total: dict[int, list] = {}

@@ -44,12 +44,15 @@ class SearchContext:
         self.done_value = 0.0
         self.done_bound = 0.0
         self.done_pairs = 0
+        self.stats: dict[str, object] = {}
+        self.reserve = 0.0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
     def remaining(self) -> float:
-        return self.opts.time_limit_s - self.elapsed()
+        """Seconds left for search, keeping `reserve` for explaining the result."""
+        return self.opts.time_limit_s - self.elapsed() - self.reserve
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -83,7 +86,10 @@ class SearchContext:
             params.num_workers = workers or opts.workers
             params.max_time_in_seconds = max(0.05, seconds)
             if params.num_workers > 1 and opts.subsolvers:
+                # LP-based full solvers only: the default 2-worker portfolio runs no LP and its
+                # bound never moves (NOTES.md); max_lp proved M-size districts where max_lp_sym stalled.
                 params.subsolvers.extend(opts.subsolvers)
+                params.num_full_subsolvers = min(params.num_workers, len(opts.subsolvers))
         if opts.gap_target > 0:
             params.relative_gap_limit = opts.gap_target
         for key, value in opts.extra.items():

@@ -7,6 +7,7 @@ eight hard rules on an assignment without using the solver's model.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,14 +62,19 @@ class Evaluation:
     kpis: dict[str, float]
 
 
-def evaluate(problem: Problem, assignments: Assignments) -> Evaluation:
-    """The exact objective of FORMAT.md for `assignments` (feasible or not), term by term."""
+def evaluate(problem: Problem, assignments: Assignments, only: Collection[str] | None = None) -> Evaluation:
+    """The exact objective of FORMAT.md for `assignments` (feasible or not), term by term.
+
+    With `only`, the objective counts just those young people (group KPIs then
+    count only their memberships).
+    """
     w = problem.weights
     terms = dict.fromkeys(TERMS, 0.0)
     placed = covered = target = km_total = 0.0
     members = dict.fromkeys(problem.groups, 0)
     n_assign = 0
-    for pid, y in problem.people.items():
+    people = problem.people if only is None else {pid: problem.people[pid] for pid in only}
+    for pid, y in people.items():
         gids = list(dict.fromkeys(assignments.get(pid, ())))
         hours = sum(problem.groups[gid].hours for gid in gids)
         target += y.target
@@ -91,7 +97,7 @@ def evaluate(problem: Problem, assignments: Assignments) -> Evaluation:
         terms["change"] -= w["change"] * len(set(y.current) - set(gids))
     pinned = {gid for y in problem.people.values() for gid in y.pinned}
     kpis = {
-        "young_people": len(problem.people),
+        "young_people": len(people),
         "placed": int(placed),
         "group_hours_covered": round(covered, 2),
         "group_hours_target": round(target, 2),

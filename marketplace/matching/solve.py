@@ -36,7 +36,7 @@ class SolveOptions:
     deterministic: bool = False
     seed: int = 0
     hint_greedy: bool = True
-    subsolvers: tuple[str, ...] = ("max_lp_sym", "default_lp")
+    subsolvers: tuple[str, ...] = ("max_lp", "default_lp")
     batch_pairs: int = 3000  # tiny components are solved together up to this many pairs
     lns_pairs: int = 40000  # components with more eligible pairs use large-neighbourhood search
     gap_target: float = 0.0  # stop a component when this relative gap is proven
@@ -106,6 +106,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
     batches = _batches(problem, candidates, opts.batch_pairs)
     sizes = [sum(len(candidates[p]) for p in b) for b in batches]
     ctx = SearchContext(opts, started, progress, cancel, total_pairs=sum(sizes))
+    ctx.reserve = explain_cost(problem, start)
     assignments: Assignments = {pid: gids for pid, gids in start.items() if not candidates.get(pid)}
     results: list[ComponentResult] = []
     for n, batch in enumerate(batches):
@@ -115,12 +116,12 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
         results.append(result)
         ctx.finish(result)
         assignments.update(result.assignments)
-    return _finish(problem, assignments, results, start, start_name, started, len(batches), sizes)
+    return _finish(problem, assignments, results, start, start_name, started, len(batches), sizes, ctx.stats)
 
 
 def _finish(problem: Problem, assignments: Assignments, results: list[ComponentResult],
             start: Assignments, start_name: str, started: float, n_batches: int,
-            sizes: list[int]) -> Solution:
+            sizes: list[int], ctx_stats: dict) -> Solution:
     broken = violations(problem, assignments)
     if broken:  # a modelling bug must never reach a caseworker: fall back to the warm start
         assignments, results = dict(start), []
@@ -139,19 +140,30 @@ def _finish(problem: Problem, assignments: Assignments, results: list[ComponentR
         terms=ev.terms, stats={
             **ev.kpis, "components": n_batches, "eligible_pairs": sum(sizes), "warm_start": start_name,
             "model_bugs": broken[:5],
-            "component_statuses": sorted(s.value for s in statuses),
+            "component_statuses": sorted(s.value for s in statuses), **ctx_stats,
         },
     )
 
 
-def unmatched_list(problem: Problem, assignments: Assignments) -> list[Unmatched]:
+def explain_cost(problem: Problem, start: Assignments, sample: int = 5) -> float:
+    """Seconds to keep for `unmatched_list`, estimated by timing a few of the warm start's unplaced."""
+    unplaced = [pid for pid in problem.people if not start.get(pid)]
+    if not unplaced:
+        return 0.0
+    began = time.monotonic()
+    unmatched_list(problem, start, only=unplaced[:sample])
+    per_person = (time.monotonic() - began) / min(sample, len(unplaced))
+    return 1.2 * per_person * len(unplaced) + 0.05
+
+
+def unmatched_list(problem: Problem, assignments: Assignments, only: list[str] | None = None) -> list[Unmatched]:
     """Every young person without a group, with German reasons for the caseworker."""
     try:
         from .explain import unmatched_reasons  # E2's module
     except ImportError:
         unmatched_reasons = None
     out = []
-    for pid in problem.people:
+    for pid in problem.people if only is None else only:
         if assignments.get(pid):
             continue
         if unmatched_reasons is not None:

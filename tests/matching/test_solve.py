@@ -67,3 +67,26 @@ def test_warm_start_from_current_is_never_worse():
     assert sol.status is Status.FEASIBLE
     assert sol.stats["warm_start"] in ("greedy", "current", "pinned")
     verify(raw, solution_to_json(sol))
+
+
+def test_large_components_use_lns_and_stay_feasible_and_never_worse_than_the_start():
+    raw = s1()
+    problem = parse_problem(raw)
+    baseline = solve(problem, SolveOptions(time_limit_s=0.0))
+    sol = solve(problem, SolveOptions(time_limit_s=4, lns_pairs=100, seed=2))
+    assert sol.status is Status.FEASIBLE and sol.stats["lns_iterations"] >= 1
+    assert sol.objective >= baseline.objective - 1e-6
+    assert sol.bound >= 558337.4531 - 1  # the proven optimum of S-1 (expected.json)
+    verify(raw, solution_to_json(sol))
+
+
+def test_lp_and_trivial_bounds_are_upper_bounds():
+    from marketplace.matching.bounds import lp_bound, trivial_bound
+    from marketplace.matching.problem import eligible_groups
+    from marketplace.matching.scope import Scope
+
+    problem = parse_problem(s1())
+    scope = Scope(problem, {p: g for p, g in eligible_groups(problem).items() if g})
+    lp = lp_bound(scope, time_limit=30)
+    optimum = 558337.4531 - sum(300 * len(y.current) for y in problem.people.values() if y.id not in scope.candidates)
+    assert optimum - 1e-3 <= lp <= trivial_bound(scope) + 1e-6
