@@ -23,7 +23,10 @@ from sqlmodel import select
 from ..access import require_role
 from ..audit import audit
 from ..db import get_engine, get_session
-from ..models import Category, GroupOffer, Municipality, Role, RunKind, RunStatus, SolverRun, YoungPerson
+from ..matching.explain import explain_person
+from ..matching.problem import parse_problem
+from ..matching.solution import solution_from_json
+from ..models import Category, GroupOffer, Municipality, Provider, Role, RunKind, RunStatus, SolverRun, YoungPerson
 from ..runs import progress_registry, start_background_run
 from ..solver_settings import WEIGHTS, read_settings
 from ..whatif import ScenarioError, parse_scenario, run_scenario
@@ -74,12 +77,23 @@ def _labels(run: SolverRun) -> tuple[dict[str, str], dict[str, str]]:
     return people, offers
 
 
-_KEY = re.compile(r"\b[GY]\d+\b")
+_KEY = re.compile(r"\b[GYP]\d+\b")
 
 
 def relabel(text: str, people: dict[str, str], offers: dict[str, str]) -> str:
-    """Engine texts name groups and young people by problem key; show titles and pseudonyms instead."""
+    """Engine texts name groups, young people and providers by problem key; show names instead."""
     return _KEY.sub(lambda m: offers.get(m.group(0)) or people.get(m.group(0)) or m.group(0), text)
+
+
+def _key_labels(texts: list[str]) -> dict[str, str]:
+    """Titles, pseudonyms and provider names for every problem key in `texts`."""
+    keys = {key for text in texts for key in _KEY.findall(text)}
+    ids = {prefix: [int(k[1:]) for k in keys if k[0] == prefix] or [-1] for prefix in "GYP"}
+    session = get_session()
+    labels = {f"G{o.id}": o.title for o in session.exec(select(GroupOffer).where(GroupOffer.id.in_(ids["G"])))}
+    labels |= {f"Y{y.id}": y.pseudonym for y in session.exec(select(YoungPerson).where(YoungPerson.id.in_(ids["Y"])))}
+    labels |= {f"P{p.id}": p.name for p in session.exec(select(Provider).where(Provider.id.in_(ids["P"])))}
+    return labels
 
 
 @bp.route("/")
@@ -129,6 +143,28 @@ def progress(run_id: int) -> Response:
         response.status_code = 286  # htmx: stop polling
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+@bp.route("/<int:run_id>/erklaerung/<key>")
+@require_role(Role.planner)
+def explanation(run_id: int, key: str) -> str:
+    """Why the run gave this young person these groups, and the best alternatives (htmx fragment)."""
+    run = _run_or_404(run_id)
+    if not run.problem_json or not run.solution_json:
+        abort(404)
+    problem = parse_problem(run.problem_json)
+    if key not in problem.people:
+        abort(404)
+    assignments = solution_from_json(run.solution_json).assignments
+    result = explain_person(problem, assignments, key)
+    texts = [result.summary, *result.lines, *result.reasons]
+    labels = _key_labels(texts)
+    audit(get_session(), current_user, "view", "young_person", key[1:], case_id=int(key[1:]))
+    get_session().commit()
+    return render_page("runs/partials/explanation.html", "runs/partials/explanation.html",
+                       summary=relabel(result.summary, labels, {}),
+                       lines=[relabel(line, labels, {}) for line in result.lines],
+                       reasons=[relabel(line, labels, {}) for line in result.reasons])
 
 
 @bp.route("/<int:run_id>/abbrechen", methods=["POST"])

@@ -81,3 +81,16 @@ def test_unknown_run_is_404(client, users):
     login(client, users["planner"])
     assert client.get("/laeufe/999").status_code == 404
     assert client.get("/laeufe/999/loesung.json").status_code == 404
+
+
+def test_explanation_of_a_proposal_names_groups_by_title(client, session, users):
+    offer, people = _small_district(session)
+    login(client, users["planner"])
+    response = client.post("/laeufe/starten", data={"csrf_token": page_token(client, "/laeufe/")})
+    run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    _wait_until_done(client, run_id)
+    html = client.get(f"/laeufe/{run_id}/erklaerung/Y{people[0].id}", headers={"HX-Request": "true"})
+    text = html.get_data(as_text=True)
+    assert html.status_code == 200 and offer.title in text and f"G{offer.id}" not in text
+    assert client.get(f"/laeufe/{run_id}/erklaerung/Y99999").status_code == 404
+    assert client.get(f"/laeufe/{run_id}/erklaerung/kaputt").status_code == 404
