@@ -70,7 +70,16 @@ EVENT_LABELS = {
     "crisis_expired": "Krisenintervention ausgelaufen",
     "ended": "Hilfe beendet",
 }
-ACTION_LABELS = {"view": "angesehen", "create": "angelegt", "update": "geändert", "export": "exportiert"}
+#: Access log wording: views by where they happened (object type), changes by action.
+ACTION_LABELS = {
+    "young_person": "Fall geöffnet",
+    "young_person_list": "in der Fallliste gesehen",
+    "monitoring": "im Monitoring gesehen",
+    "individual_hours_list": "in der Einzelstunden-Liste gesehen",
+    "create": "angelegt",
+    "update": "geändert",
+    "export": "exportiert",
+}
 PAGE_SIZE = 50
 
 

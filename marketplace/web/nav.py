@@ -28,6 +28,7 @@ NAVIGATION: dict[str, list[NavItem]] = {
         NavItem("Meine Gruppen", "offers.mine"),
         NavItem("Angebote", "catalogue.index"),
         NavItem("Teilnahme", "office.attendance"),
+        NavItem("Einzelstunden", "cases.individual_hours"),
         NavItem("Verrechnung", "office.ledger"),
     ],
     Role.caseworker.value: [
