@@ -31,6 +31,7 @@ from .models import (
     Attendance,
     AttendanceCorrection,
     AttendanceStatus,
+    AuditAction,
     GroupOffer,
     OfferSession,
     Placement,
@@ -319,7 +320,8 @@ def record_attendance(
         else:
             result.unchanged += 1
     if result.created or result.corrected:
-        audit(session, actor, "attendance.record", "group_offer", offer_id)
+        action = AuditAction.update if result.corrected else AuditAction.create
+        audit(session, actor, action, "attendance", offer_id)
     session.commit()
     return result
 
@@ -392,6 +394,11 @@ class MonthlyAttendance:
     month: date
     dates: list[SessionDate]
     members: list[MemberMonth]
+    today: date
+
+    def is_future(self, index: int) -> bool:
+        """True when the `index`-th session date lies after today (nothing to record yet)."""
+        return self.dates[index].day > self.today
 
     def _total(self, name: str) -> int:
         return sum(getattr(m, name) for m in self.members)
@@ -466,7 +473,7 @@ def monthly_attendance(session: Session, *, offer_id: int, month: str | date,
             elif d.day <= today:
                 line.open += 1
         members.append(line)
-    return MonthlyAttendance(offer=offer, month=first, dates=dates, members=members)
+    return MonthlyAttendance(offer=offer, month=first, dates=dates, members=members, today=today)
 
 
 def own_offers_with_sessions(session: Session, provider_id: int) -> list[GroupOffer]:
