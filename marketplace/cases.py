@@ -510,6 +510,7 @@ def end_case(
         placement.ended_at = now
         placement.end_reason = f"Hilfe beendet: {reason}"
         placement.version += 1
+        _notify_host(session, yp, placement)
     session.execute(
         update(PlacementRequest)
         .where(
@@ -541,6 +542,20 @@ def audit_cases(
     for yp_id in young_person_ids:
         audit(session, user, action, object_type, yp_id, case_id=yp_id)
     session.commit()
+
+
+def _notify_host(session: Session, yp: YoungPerson, placement: Placement) -> None:
+    """The hosting provider's coordinators learn that a seat in their group is free again (no case data)."""
+    from . import notify
+    from .placements import coordinators_of
+
+    offer = session.get(GroupOffer, placement.offer_id)
+    notify.notify(
+        session,
+        users=coordinators_of(session, offer.provider_id),
+        text=f"Die Belegung von {yp.pseudonym} in „{offer.title}“ wurde beendet (Hilfe beendet).",
+        subject=f"Gruppenbörse: Belegung beendet ({yp.pseudonym})",
+    )
 
 
 def case_history(session: Session, young_person_id: int) -> list[CaseEvent]:

@@ -400,6 +400,8 @@ def test_end_case_ends_placements_frees_seats_and_cancels_requests(world):
     assert world.session.get(GroupOffer, placement.offer_id).seats_taken == 0
     assert world.session.exec(select(PlacementEvent).where(PlacementEvent.placement_id == placement.id)).one()
     assert world.session.exec(select(PlacementRequest)).one().status == "cancelled"
+    host_note = world.session.exec(select(Notification).where(Notification.user_id == world.coordinator.id)).one()
+    assert yp.pseudonym in host_note.text and "beendet" in host_note.text
     with pytest.raises(CaseError):
         cases.end_case(world.session, actor=world.caseworker, young_person_id=yp.id, reason="noch einmal beenden")
 
