@@ -221,9 +221,22 @@ def validate() -> tuple[str, int]:
     if key == "sessions":
         keys += [f"sessions-{i}" for i in range(len(state.sessions))]
     main, others = key, [k for k in keys if k != key]
+    for k in _untouched(state, keys, main):
+        errors.pop(k, None)  # no message at a field the coordinator has not filled in yet
     body = render_template("offers/partials/field_messages.html", main=main, others=others, errors=errors,
                            offer_id=offer_id)
     return body, 422 if any(k in errors for k in keys) else 200
+
+
+def _untouched(state: FormState, keys: list[str], main: str) -> list[str]:
+    """Keys whose fields are still empty or half-filled: live validation stays quiet about them."""
+    quiet = [k for k in keys if k != main and k in state.values and not state.values[k]]
+    if main == "sessions":
+        incomplete = [i for i, row in enumerate(state.sessions) if not (row.weekday and row.start and row.end)]
+        quiet += [f"sessions-{i}" for i in incomplete]
+        if incomplete:
+            quiet.append("sessions")
+    return quiet
 
 
 @bp.route("/termine", methods=["POST"])
