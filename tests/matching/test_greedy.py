@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
+import json
 import random
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +12,14 @@ from marketplace.matching.greedy import greedy
 from marketplace.matching.problem import parse_problem
 from marketplace.matching.solution import evaluate, violations
 
-SHARED = Path(os.environ.get("MARKETPLACE_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-
-
-def _shared_verify():
-    spec = importlib.util.spec_from_file_location("shared_verify", SHARED / "matching" / "verify.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import EXAMPLES, verify
 
 
 def check_feasible(raw: dict, assignments: dict[str, tuple[str, ...]]) -> dict:
     """The independent shared checker must accept the assignment."""
-    verify = _shared_verify()
     solution = {"format": "marketplace-matching-solution/1", "status": "FEASIBLE",
                 "assignments": [{"young_person": p, "group": g} for p, gs in assignments.items() for g in gs]}
-    report = verify.check(verify.Problem(raw), solution)
-    assert report["feasible"], report["violations"] + report["errors"]
-    return report
+    return verify(raw, solution)
 
 
 def group(gid: str, **kw) -> dict:
@@ -153,9 +141,7 @@ def test_random_problems_are_always_feasible(seed):
 
 
 def test_generated_district_is_feasible_and_fast():
-    example = SHARED / "matching" / "examples" / "S-1-rebalance.json"
-    import json
-
+    example = EXAMPLES / "S-1-rebalance.json"
     raw = json.loads(example.read_text())
     problem = parse_problem(raw)
     started = time.perf_counter()
