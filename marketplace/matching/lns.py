@@ -42,6 +42,7 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     pairs = np.array([len(scope.candidates[p]) for p in people])
     rng = random.Random(ctx.opts.seed)
     bound = _bound(scope, ctx, budget)
+    start_value = evaluate(problem, current, only=people).objective
     gained = 0.0
     iterations = accepted = 0
     det_left = budget
@@ -58,7 +59,7 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         sub = Scope(problem, {pid: scope.candidates[pid] for pid in window}, fixed)
         model = MatchModel(sub)
         before = model.value(current)
-        result = run_model(model, ctx, seconds, current)
+        result = run_model(model, ctx, seconds, current, report=False)
         iterations += 1
         # Adapt the window: grow while windows are proven optimal in time, shrink otherwise.
         optimal = result is not None and result.status is Status.OPTIMAL
@@ -68,6 +69,7 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
                 current[pid] = result.assignments.get(pid, ())
             gained += result.value - before
             accepted += 1
+            ctx.report(start_value + gained, bound)
     full = evaluate(problem, current, only=people).objective
     ctx.stats.update(lns_iterations=iterations, lns_accepted=accepted, lns_gain=round(gained, 2))
     return ComponentResult(Status.FEASIBLE, {p: g for p, g in current.items() if g}, full, max(full, bound))

@@ -41,8 +41,8 @@ class SearchContext:
                  cancel: threading.Event | None, total_pairs: int):
         self.opts, self.started, self.progress, self.cancel = opts, started, progress, cancel
         self.total_pairs = max(1, total_pairs)
-        self.done_value = 0.0
-        self.done_bound = 0.0
+        self.done_value = self.later_value = 0.0
+        self.done_bound = self.later_bound = 0.0
         self.done_pairs = 0
         self.stats: dict[str, object] = {}
         self.reserve = 0.0
@@ -60,7 +60,8 @@ class SearchContext:
     def report(self, value: float, bound: float) -> None:
         """Progress of the component being solved, added to the finished ones."""
         if self.progress is not None:
-            self.progress(self.elapsed(), self.done_value + value, self.done_bound + bound)
+            self.progress(self.elapsed(), self.done_value + value + self.later_value,
+                          self.done_bound + max(value, bound) + self.later_bound)
 
     def finish(self, result: ComponentResult) -> None:
         self.done_value += result.value
@@ -86,10 +87,9 @@ class SearchContext:
             params.num_workers = workers or opts.workers
             params.max_time_in_seconds = max(0.05, seconds)
             if params.num_workers > 1 and opts.subsolvers:
-                # LP-based full solvers only: the default 2-worker portfolio runs no LP and its
-                # bound never moves (NOTES.md); max_lp proved M-size districts where max_lp_sym stalled.
+                # An LP-based full solver: the default 2-worker portfolio runs no LP and its bound
+                # never moves (NOTES.md); max_lp proved M-size districts where max_lp_sym stalled.
                 params.subsolvers.extend(opts.subsolvers)
-                params.num_full_subsolvers = min(params.num_workers, len(opts.subsolvers))
         if opts.gap_target > 0:
             params.relative_gap_limit = opts.gap_target
         for key, value in opts.extra.items():
@@ -98,19 +98,22 @@ class SearchContext:
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
-    def __init__(self, model: MatchModel, ctx: SearchContext):
+    def __init__(self, model: MatchModel, ctx: SearchContext, report: bool):
         super().__init__()
-        self.model, self.ctx = model, ctx
+        self.model, self.ctx, self.report = model, ctx, report
 
     def on_solution_callback(self) -> None:
         if self.ctx.cancelled():
             self.stop_search()
+        if not self.report:
+            return
         to_real = self.model.to_real
         self.ctx.report(to_real(self.objective_value), to_real(self.best_objective_bound))
 
 
 def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
-              start: Assignments | None, workers: int | None = None) -> ComponentResult | None:
+              start: Assignments | None, workers: int | None = None,
+              report: bool = True) -> ComponentResult | None:
     """Solve one model; None when no solution was found (time or cancellation)."""
     if start is not None:
         model.hint(start)
@@ -125,7 +128,7 @@ def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
                     return
         threading.Thread(target=watch, daemon=True).start()
     try:
-        code = solver.solve(model.model, _Watcher(model, ctx))
+        code = solver.solve(model.model, _Watcher(model, ctx, report))
     finally:
         done.set()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

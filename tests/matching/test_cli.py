@@ -56,3 +56,22 @@ def test_greedy_prints_a_feasible_solution(tmp_path):
     solution = json.loads(done.stdout)
     assert solution["status"] == "FEASIBLE"
     verify(json.loads((EXAMPLES / "S-1.json").read_text()), solution)
+
+
+def test_explain_prints_german_text_and_json(tmp_path):
+    solved = run("solve", str(EXAMPLES / "tiny-2.json"), "--time-limit", "5", "--deterministic")
+    path = tmp_path / "s.json"
+    path.write_text(solved.stdout)
+    text = run("explain", str(EXAMPLES / "tiny-2.json"), str(path))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.strip()
+    as_json = run("explain", str(EXAMPLES / "tiny-2.json"), str(path), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    json.loads(as_json.stdout)
+
+
+def test_explain_with_a_broken_solution_file_exits_2(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"format": "something else"}))
+    done = run("explain", str(EXAMPLES / "tiny-2.json"), str(path))
+    assert done.returncode == 2 and "Lösungsdatei" in done.stderr

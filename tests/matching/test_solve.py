@@ -90,3 +90,12 @@ def test_lp_and_trivial_bounds_are_upper_bounds():
     lp = lp_bound(scope, time_limit=30)
     optimum = 558337.4531 - sum(300 * len(y.current) for y in problem.people.values() if y.id not in scope.candidates)
     assert optimum - 1e-3 <= lp <= trivial_bound(scope) + 1e-6
+
+
+def test_progress_of_lns_reports_totals():
+    seen = []
+    problem = parse_problem(s1())
+    solve(problem, SolveOptions(time_limit_s=3, lns_pairs=100), progress=lambda *a: seen.append(a))
+    final = solve(problem, SolveOptions(time_limit_s=0.0)).objective
+    for _, objective, bound in seen:
+        assert bound >= objective - 1e-6 and objective >= final - 1e-6
