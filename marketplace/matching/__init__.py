@@ -14,3 +14,10 @@ __all__ = [
     "solve", "violations",
     # E2 adds here: greedy, explain, recommend
 ]
+
+from .explain import explain_person, explain_solution, unmatched_all, unmatched_reasons  # noqa: E402
+from .greedy import greedy  # noqa: E402
+from .recommend import Option, recommend  # noqa: E402
+
+__all__ += ["Option", "explain_person", "explain_solution", "greedy", "recommend", "unmatched_all",
+            "unmatched_reasons"]
