@@ -329,3 +329,11 @@ def netting(balances: dict[int, int], names: dict[int, str]) -> list[Transfer]:
         if debt[di][0] == 0:
             di += 1
     return transfers
+
+
+def book_open_months(session: Session, *, today: date) -> int:
+    """Daily housekeeping: (re-)book last month (while open) and the current month; returns entries."""
+    current = month_key(today)
+    first, _ = month_bounds(current)
+    previous = month_key(date.fromordinal(first.toordinal() - 1))
+    return sum(book_month(session, month=m).entries for m in (previous, current) if not is_closed(session, m))
