@@ -107,14 +107,14 @@ def caseworker_tiles(session: Session, team_id: int) -> list[Tile]:
             "Offene Anfragen",
             waiting,
             "Belegungsanfragen ohne passende Gruppe oder in Bearbeitung",
-            "cases.requests",
+            "placements.requests",
             attention=waiting > 0,
         ),
         Tile(
             "Vorschläge zu bestätigen",
             proposals,
             "Gruppenvorschläge für Ihr Team",
-            "cases.requests",
+            "placements.requests",
             attention=proposals > 0,
         ),
     ]

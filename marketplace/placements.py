@@ -218,8 +218,63 @@ def confirm_option(
     in the cooperative `variant` (A by default; B only when both agreements allow co-use).
     All or nothing: if one seat is gone, nothing is written and the message names the group.
     """
+
+    def run() -> tuple[list[Placement], list]:
+        request = _request_for_caseworker(session, request_id, actor)
+        if request.status not in OPEN_REQUEST_STATUSES:
+            raise PlacementError("Die Anfrage ist bereits abgeschlossen; bitte stellen Sie eine neue Anfrage.")
+        if not offer_ids or len(set(offer_ids)) != len(offer_ids):
+            raise PlacementError("Bitte wählen Sie eine Option mit mindestens einer Gruppe.")
+        person = session.get(YoungPerson, request.young_person_id)
+        offers = [session.get(GroupOffer, offer_id) for offer_id in offer_ids]
+        if any(o is None for o in offers):
+            raise PlacementError("Eine der gewählten Gruppen gibt es nicht mehr. Bitte laden Sie die Vorschläge neu.")
+        return _confirm(session, person, offers, request, actor, variant, today)
+
+    return _confirm_atomically(session, run)
+
+
+def confirm_proposal(
+    session: Session, *, placement_id: int, actor: Any, variant: str | None = None, today: date | None = None
+) -> Placement:
+    """Confirm a proposal of the nightly run (status proposed) like an option: same checks, same seat guard.
+
+    The young person's open request, if any, is fulfilled by it.
+    """
+
+    def run() -> tuple[list[Placement], list]:
+        placement = _placement_or_404(session, placement_id)
+        person = _person_for_caseworker(session, placement.young_person_id, actor)
+        if placement.status != PlacementStatus.proposed.value:
+            raise PlacementError("Dieser Vorschlag ist nicht mehr offen. Bitte laden Sie die Seite neu.")
+        request = session.exec(
+            select(PlacementRequest)
+            .where(PlacementRequest.young_person_id == person.id, PlacementRequest.status.in_(OPEN_REQUEST_STATUSES))
+            .order_by(PlacementRequest.id.desc())
+        ).first()
+        return _confirm(session, person, [session.get(GroupOffer, placement.offer_id)], request, actor, variant, today)
+
+    return _confirm_atomically(session, run)[0]
+
+
+def dismiss_proposal(session: Session, *, placement_id: int, actor: Any) -> Placement:
+    """The caseworker does not want a proposal of the nightly run: it ends (no seat was held). Commits."""
+    placement = _placement_or_404(session, placement_id)
+    person = _person_for_caseworker(session, placement.young_person_id, actor)
+    reason = "Vorschlag von der Fachkraft verworfen"
+    _transition(
+        session, placement, PlacementStatus.proposed, PlacementStatus.ended, ended_at=utcnow(), end_reason=reason
+    )
+    _event(session, placement, PlacementStatus.proposed.value, PlacementStatus.ended.value, actor, reason)
+    audit(session, actor, AuditAction.update, "placement", placement.id, case_id=person.id)
+    session.commit()
+    return placement
+
+
+def _confirm_atomically(session: Session, run: Any) -> list[Placement]:
+    """Run a confirmation, notify, commit; on any refusal roll everything back (nothing half-written)."""
     try:
-        placements, notices = _confirm(session, request_id, list(offer_ids), actor, variant, today)
+        placements, notices = run()
         for users, text, subject, mail_text in notices:
             notify(session, users=users, text=text, link=pending_link(), subject=subject, mail_text=mail_text)
         session.commit()
@@ -235,18 +290,17 @@ def confirm_option(
     return placements
 
 
-def _confirm(session, request_id, offer_ids, actor, variant, today):
-    request = _request_for_caseworker(session, request_id, actor)
-    if request.status not in OPEN_REQUEST_STATUSES:
-        raise PlacementError("Die Anfrage ist bereits abgeschlossen; bitte stellen Sie eine neue Anfrage.")
-    if not offer_ids or len(set(offer_ids)) != len(offer_ids):
-        raise PlacementError("Bitte wählen Sie eine Option mit mindestens einer Gruppe.")
+def _confirm(
+    session: Session,
+    person: YoungPerson,
+    offers: list[GroupOffer],
+    request: PlacementRequest | None,
+    actor: Any,
+    variant: str | None,
+    today: date | None,
+) -> tuple[list[Placement], list]:
     if variant not in (None, "", *[v.value for v in Variant]):
         raise PlacementError("Unbekannte Kooperationsvariante: bitte A oder B wählen.")
-    person = session.get(YoungPerson, request.young_person_id)
-    offers = [session.get(GroupOffer, offer_id) for offer_id in offer_ids]
-    if any(o is None for o in offers):
-        raise PlacementError("Eine der gewählten Gruppen gibt es nicht mehr. Bitte laden Sie die Vorschläge neu.")
     _validate(session, person, offers, today)
     lead = session.get(Provider, person.lead_provider_id) if person.lead_provider_id else None
     shared = [o for o in offers if lead is not None and o.provider_id != lead.id]
@@ -272,7 +326,7 @@ def _confirm(session, request_id, offer_ids, actor, variant, today):
             young_person_id=person.id, offer_id=offer.id, source=PlacementSource.caseworker.value, created_at=now
         )
         before = placement.status if placement.id else None
-        placement.request_id = request.id
+        placement.request_id = request.id if request is not None else placement.request_id
         placement.status = PlacementStatus.confirmed.value
         placement.confirmed_at = now
         placement.offset_rate_cents = offer.offset_rate_cents
@@ -298,8 +352,9 @@ def _confirm(session, request_id, offer_ids, actor, variant, today):
         notices.append(
             (coordinators_of(session, offer.provider_id), text, f"Gruppenbörse: neue Belegung in „{offer.title}“", text)
         )
-    request.status, request.closed_at, request.waiting_reasons = RequestStatus.fulfilled.value, now, None
-    session.add(request)
+    if request is not None:
+        request.status, request.closed_at, request.waiting_reasons = RequestStatus.fulfilled.value, now, None
+        session.add(request)
     return placements, notices
 
 
@@ -415,8 +470,8 @@ def decline_placement(session: Session, *, placement_id: int, actor: Any, reason
 
     The request goes back to the team's open requests unless another of its placements holds a seat.
     """
-    reason = _clean(reason, "Der Ablehnungsgrund", required=True)
     placement, offer, person = _placement_for_host(session, placement_id, actor)
+    reason = _clean(reason, "Der Ablehnungsgrund", required=True)
     _transition(session, placement, PlacementStatus.confirmed, PlacementStatus.declined, decline_reason=reason)
     if not seats.release_seat(session, offer.id):
         seats.recount_seats(session, offer.id)  # the counter had drifted; repair it from the rows
@@ -444,14 +499,14 @@ def end_placement(
     Allowed for the young person's caseworker (own team) and the hosting provider's coordinator;
     the other side is notified.
     """
-    if reason not in END_REASON_LABELS:
-        raise PlacementError("Bitte wählen Sie einen Beendigungsgrund.")
-    note = _clean(note, "Die Erläuterung", required=reason == EndReason.other.value)
     placement = _placement_or_404(session, placement_id)
     offer, person = session.get(GroupOffer, placement.offer_id), session.get(YoungPerson, placement.young_person_id)
     by_host = has_role(actor, Role.coordinator) and actor.provider_id == offer.provider_id
     if not (by_host or (has_role(actor, Role.caseworker) and can_view_young_person(actor, person))):
         raise PlacementForbidden("Sie dürfen diese Belegung nicht beenden.")
+    if reason not in END_REASON_LABELS:
+        raise PlacementError("Bitte wählen Sie einen Beendigungsgrund.")
+    note = _clean(note, "Die Erläuterung", required=reason == EndReason.other.value)
     text_reason = END_REASON_LABELS[reason] + (f": {note}" if note else "")
     before = placement.status
     _transition(
