@@ -35,6 +35,7 @@ from .ledger import Attendance, AttendanceCorrection, MonthClose, OffsetAgreemen
 from .offers import GENDER_SETS, GroupOffer, OfferCategory, OfferSession, OfferStatusEvent
 from .org import Category, Module, Municipality, Provider, Sozialraum, Team, User
 from .placements import Placement, PlacementEvent, PlacementRequest
+from .reports import ReportReview
 from .runs import Setting, SolverRun, SolverSetting
 from .system import ApiToken, AuditEvent, LoginAttempt, Notification
 
@@ -46,6 +47,7 @@ __all__ = [
     "LegalBasis", "LoginAttempt", "Module", "MonthClose", "Municipality", "Notification", "OfferCategory",
     "OfferSession", "OfferStatus", "OfferStatusEvent", "OfferWish", "OffsetAgreement", "OffsetEntry",
     "Placement", "PlacementEvent", "PlacementRequest", "PlacementSource", "PlacementStatus", "Provider",
+    "ReportReview",
     "RequestStatus", "Role", "RunKind", "RunStatus", "Setting", "SharedUse", "SolverRun", "SolverSetting",
     "Sozialraum", "Team", "TokenScope", "UTCDateTime", "User", "Variant", "WishKind", "YoungPerson",
     "YoungPersonNeed",
