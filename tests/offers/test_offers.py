@@ -502,3 +502,30 @@ def replace_status(offer: GroupOffer, status: str) -> GroupOffer:
 def test_offer_input_is_immutable(world):
     data = offer_input(world)
     assert replace(data, seats=9).seats == 9
+
+
+# --------------------------------------------------------------------------- both databases
+
+
+def test_lifecycle_locking_and_expiry_on_sqlite_and_postgresql(db_session):
+    """The conditional UPDATEs (version, status) behave the same on SQLite and PostgreSQL."""
+    session = db_session
+    world = {"town": make_municipality(session, lat=49.87, lon=8.80),
+             "cats": [make_category(session, "social_skills")],
+             "coordinator": make_user(session, Role.coordinator), "planner": make_user(session, Role.planner)}
+    session.commit()
+    offer = draft(session, world)
+    offers.update_offer(session, actor=world["coordinator"], offer_id=offer.id, version=1,
+                        data=offer_input(world, title="Neu", sessions=(SessionSlot(2, 600, 660),)))
+    with pytest.raises(OfferError):
+        offers.update_offer(session, actor=world["coordinator"], offer_id=offer.id, version=1,
+                            data=offer_input(world))
+    for step in ("submit", "certify", "publish"):
+        run(session, step, offer, world["coordinator"], world["planner"])
+    assert offer.status == "published" and offer.version == 5
+    assert offers.expire_certifications(session, today=TODAY + timedelta(days=366)) == 1
+    session.refresh(offer)
+    assert offer.status == "submitted"
+    steps = [(h.from_status, h.to_status) for h in offers.offer_state_history(session, offer_id=offer.id)]
+    assert steps == [(None, "draft"), ("draft", "submitted"), ("submitted", "certified"),
+                     ("certified", "published"), ("published", "submitted")]
