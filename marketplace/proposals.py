@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from .matching.explain import category_label, describe_group, format_hours, format_km, format_sessions
-from .matching.problem import Problem, YoungPerson, ineligibility, sessions_overlap
-from .matching.solution import evaluate
+from .matching.explain import (
+    category_label,
+    describe_group,
+    format_hours,
+    format_km,
+    format_sessions,
+    unmatched_reasons,
+)
+from .matching.problem import Problem, Window, YoungPerson
+from .matching.recommend import recommend
 from .models import GroupOffer, Municipality, Provider
 from .snapshot import Snapshot, build_snapshot
 
@@ -60,6 +67,8 @@ class ProposedOption:
     groups: tuple[GroupFacts, ...]
     headline: str
     lines: tuple[str, ...]
+    feasible: bool = True  # False: a group still lacks members for its minimum size (see `notes`)
+    notes: tuple[str, ...] = ()
 
     @property
     def token(self) -> str:
@@ -87,7 +96,11 @@ class Proposal:
 def propose_options(
     session: Session, *, young_person_id: int, today: date | None = None, k: int = DEFAULT_OPTIONS
 ) -> Proposal:
-    """The best `k` options for the young person against the live plan (everyone else fixed)."""
+    """The best `k` options for the young person against the live plan (everyone else fixed).
+
+    The engine's recommender (`matching.recommend`) ranks the sets of groups; options whose
+    group would still be below its minimum size come last, marked `feasible=False`.
+    """
     started = time.monotonic()
     snapshot = build_snapshot(session, today=today)
     key = snapshot.person_key(young_person_id)
@@ -96,77 +109,65 @@ def propose_options(
         return Proposal(reasons=["Heute liegt keine aktive Bewilligung vor (Bewilligungszeitraum prüfen)."])
     y = problem.people[key]
     others = {pid: gids for pid, gids in snapshot.current_assignments().items() if pid != key}
-    raw = _recommend(problem, key, others, k)
     texts = _Texts(session, snapshot)
     options = []
-    for gids in raw:
-        new = tuple(g for g in gids if g not in y.pinned)
+    for option in recommend(problem, key, others, k=k):
+        new = tuple(g for g in option.groups if g not in y.pinned)
         if new:
-            options.append(_explain(problem, y, new, len(options) + 1, texts))
+            notes = tuple(texts.humanise(note, key) for note in option.notes)
+            options.append(_explain(problem, y, new, len(options) + 1, texts, option.feasible, notes))
     reasons: list[str] = []
     if not options:
-        reasons = [texts.humanise(r, key) for r in _unmatched_reasons(problem, others, y)]
+        reasons = _unmatched_reasons(problem, others, y, texts)
     return Proposal(options=options[:k], reasons=reasons, elapsed_s=time.monotonic() - started)
 
 
-# --------------------------------------------------------------------------- engine adapter
-
-
-def _recommend(problem: Problem, key: str, others: dict[str, tuple[str, ...]], k: int) -> list[tuple[str, ...]]:
-    """Group-key tuples of the engine's best options (each the person's groups after the option)."""
-    try:
-        from .matching.recommend import recommend
-    except ImportError:  # the engine's recommender is not there yet: a faithful stand-in
-        return _stand_in(problem, key, others, k)
-    return [tuple(_groups_of(option)) for option in recommend(problem, key, others, k=k)]
-
-
-def _groups_of(option: object) -> tuple[str, ...]:
-    for name in ("groups", "group_ids", "assignment"):
-        value = getattr(option, name, None)
-        if value is not None:
-            return tuple(value)
-    return tuple(option)  # type: ignore[arg-type]
-
-
-def _unmatched_reasons(problem: Problem, others: dict[str, tuple[str, ...]], y: YoungPerson) -> list[str]:
-    from .matching.explain import unmatched_reasons
-
-    return unmatched_reasons(problem, {**others, y.id: ()}, y.id)
-
-
-def _stand_in(problem: Problem, key: str, others: dict[str, tuple[str, ...]], k: int) -> list[tuple[str, ...]]:
-    """Best single groups and pairs by the exact objective, with every hard rule checked."""
-    y = problem.people[key]
-    members: dict[str, list[str]] = {}
-    for pid, gids in others.items():
-        for gid in gids:
-            members.setdefault(gid, []).append(pid)
+def _unmatched_reasons(
+    problem: Problem, others: dict[str, tuple[str, ...]], y: YoungPerson, texts: _Texts
+) -> list[str]:
+    """Why no (further) group fits. With fixed groups already, the engine is asked about the rest:
+    the person without those groups, with the hours and free times they leave."""
+    if not y.pinned:
+        return [texts.humanise(r, y.id) for r in unmatched_reasons(problem, {**others, y.id: ()}, y.id)]
     own = [problem.groups[g] for g in y.pinned]
-    used = sum(g.minutes for g in own)
+    hours = sum(g.minutes for g in own) / 60.0
+    titles = ", ".join(f"„{texts.offer(g.id).title}“" for g in own)
+    lead = (
+        f"Bereits fest belegt: {titles} ({format_hours(hours)} pro Woche; Ziel {format_hours(y.target)}, "
+        f"Maximum {format_hours(y.max_hours)})"
+    )
+    left = y.max_hours - hours
+    if left <= 1e-9:
+        return [lead, "Das Gruppenstunden-Maximum ist damit ausgeschöpft; eine weitere Gruppe ist nicht möglich"]
+    week = y.available if y.available is not None else tuple(Window(d, 0, 24 * 60) for d in range(7))
+    rest = replace(
+        y,
+        max_hours=left,
+        target=max(0.0, y.target - hours),
+        pinned=(),
+        current=tuple(g for g in y.current if g not in y.pinned),
+        available=_without(week, [s for g in own for s in g.sessions]),
+    )
+    groups = {gid: g for gid, g in problem.groups.items() if gid not in y.pinned}
+    sub = Problem(problem.weights, problem.providers, groups, {**problem.people, y.id: rest})
+    return [lead, *(texts.humanise(r, y.id) for r in unmatched_reasons(sub, {**others, y.id: ()}, y.id))]
 
-    def fits(g) -> bool:
-        if g.id in y.pinned or ineligibility(y, g) is not None:
-            return False
-        if not g.open_for_new and g.id not in y.current:
-            return False
-        inside = members.get(g.id, [])
-        if len(inside) >= g.seats or any(m in y.avoid_with or key in problem.people[m].avoid_with for m in inside):
-            return False
-        return not any(sessions_overlap(g, o) for o in own) and (used + g.minutes) / 60 <= y.max_hours + 1e-9
 
-    singles = [g for g in problem.groups.values() if fits(g)]
-    combos = [(g.id,) for g in singles]
-    for n, a in enumerate(singles):
-        for b in singles[n + 1 :]:
-            if not sessions_overlap(a, b) and (used + a.minutes + b.minutes) / 60 <= y.max_hours + 1e-9:
-                combos.append((a.id, b.id))
-    sub = Problem(problem.weights, problem.providers, problem.groups, {key: y})
-
-    def score(combo: tuple[str, ...]) -> float:
-        return evaluate(sub, {key: (*y.pinned, *combo)}).objective
-
-    return [(*y.pinned, *c) for c in sorted(combos, key=lambda c: (-score(c), c))[:k]]
+def _without(windows: tuple[Window, ...], busy: list[Window]) -> tuple[Window, ...]:
+    """Weekly windows minus the busy ones (a fixed group's sessions are no longer free time)."""
+    result = list(windows)
+    for b in busy:
+        cut = []
+        for w in result:
+            if w.day != b.day or b.end <= w.start or w.end <= b.start:
+                cut.append(w)
+                continue
+            if w.start < b.start:
+                cut.append(Window(w.day, w.start, b.start))
+            if b.end < w.end:
+                cut.append(Window(w.day, b.end, w.end))
+        result = cut
+    return tuple(result)
 
 
 # --------------------------------------------------------------------------- German explanations
@@ -210,7 +211,15 @@ class _Texts:
         return re.sub(r"\bY\d+\b", person, text)
 
 
-def _explain(problem: Problem, y: YoungPerson, new: tuple[str, ...], rank: int, texts: _Texts) -> ProposedOption:
+def _explain(
+    problem: Problem,
+    y: YoungPerson,
+    new: tuple[str, ...],
+    rank: int,
+    texts: _Texts,
+    feasible: bool = True,
+    notes: tuple[str, ...] = (),
+) -> ProposedOption:
     facts = []
     for gid in new:
         g = problem.groups[gid]
@@ -280,4 +289,6 @@ def _explain(problem: Problem, y: YoungPerson, new: tuple[str, ...], rank: int, 
         groups=tuple(facts),
         headline=headline,
         lines=tuple(lines),
+        feasible=feasible,
+        notes=notes,
     )

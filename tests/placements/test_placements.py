@@ -402,3 +402,30 @@ def test_ended_person_can_be_placed_again(world: World) -> None:
     placements.end_placement(world.session, placement_id=placement.id, actor=world.caseworker, reason="module_changed")
     (again,) = confirm(world, [world.host_offer])
     assert again.id != placement.id and seats_taken(world.session, world.host_offer) == 1
+
+
+def test_reasons_for_someone_already_placed_name_the_fixed_groups(world: World) -> None:
+    confirm(world, [world.own_offer, world.host_offer])  # 4 h of at most 5 h; every other group has 2 h
+    world.offer(title="Mittwochsgruppe", sessions=((2, 15 * 60, 17 * 60),))
+    world.session.commit()
+    result = request(world)
+    assert result.waiting and result.options == []
+    assert result.reasons[0].startswith("Bereits fest belegt: „Soziales Kompetenztraining“, „Sport und Teamgeist“")
+    assert any("Maximum" in reason for reason in result.reasons[1:])
+
+
+def test_dismiss_and_confirm_proposal_rules(world: World) -> None:
+    proposal = make_placement(world.session, young_person=world.person, offer=world.host_offer, source="solver")
+    world.session.commit()
+    with pytest.raises(PlacementForbidden):
+        placements.confirm_proposal(world.session, placement_id=proposal.id, actor=world.other_caseworker)
+    with pytest.raises(PlacementForbidden):
+        placements.dismiss_proposal(world.session, placement_id=proposal.id, actor=world.host_coordinator)
+    open_request = request(world).request
+    confirmed = placements.confirm_proposal(world.session, placement_id=proposal.id, actor=world.caseworker)
+    assert confirmed.status == "confirmed" and confirmed.request_id == open_request.id
+    assert world.session.get(PlacementRequest, open_request.id).status == "fulfilled"
+    with pytest.raises(PlacementError, match="nicht mehr offen"):
+        placements.confirm_proposal(world.session, placement_id=proposal.id, actor=world.caseworker)
+    with pytest.raises(PlacementError, match="vorgeschlagen"):
+        placements.dismiss_proposal(world.session, placement_id=proposal.id, actor=world.caseworker)
