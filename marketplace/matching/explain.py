@@ -529,15 +529,21 @@ def _worse_than(y: YoungPerson, g: Group, replaced: list[Group], keep: tuple[str
 
 def explain_solution(problem: Problem, solution: Solution, people: Iterable[str] | None = None,
                      alternatives: int = 3) -> dict[str, Any]:
-    """JSON-ready explanations: objective terms (German labels) and one entry per young person."""
-    assignments = solution.assignments
+    """JSON-ready explanations: objective terms (German labels), KPIs, one entry per young person.
+
+    `people` limits the per-person part (default: everyone). Assignments naming
+    unknown people or groups are ignored. The key `text` holds `render_text`.
+    """
+    assignments = {pid: tuple(g for g in gids if g in problem.groups)
+                   for pid, gids in solution.assignments.items() if pid in problem.people}
     ctx = _Context(problem, assignments, bulk=True)
     ev = evaluate(problem, assignments)
     chosen = list(problem.people) if people is None else [p for p in people if p in problem.people]
     explained = {pid: explain_person(problem, assignments, pid, alternatives, _ctx=ctx).to_json()
                  for pid in chosen}
-    return {
-        "status": solution.status.value,
+    status = getattr(solution.status, "value", solution.status)
+    out = {
+        "status": status,
         "objective": ev.objective,
         "terms": {k: {"label": TERM_LABELS[k], "value": ev.terms[k]} for k in TERMS},
         "kpis": ev.kpis,
@@ -545,6 +551,8 @@ def explain_solution(problem: Problem, solution: Solution, people: Iterable[str]
                                                 for r in e["reasons"][:1])),
         "people": explained,
     }
+    out["text"] = render_text(out)
+    return out
 
 
 def render_text(explained: dict[str, Any]) -> str:

@@ -136,3 +136,11 @@ def test_bulk_and_single_reasons_agree_on_a_district():
 
 def test_format_window():
     assert format_window(Window(2, 15 * 60 + 30, 17 * 60)) == "Mi 15:30–17:00"
+
+
+def test_explain_solution_ignores_unknown_ids_and_carries_its_text():
+    problem = parse_problem(make_problem([{}], [{}]))
+    explained = explain_solution(problem, Solution(Status.FEASIBLE, {"Y1": ("G1", "G9"), "Y7": ("G1",)}))
+    assert explained["people"]["Y1"]["placed"] and list(explained["people"]) == ["Y1"]
+    assert explained["text"].startswith("Status: FEASIBLE, Zielwert ")
+    assert "Y1 ist in 1 Gruppe" in explained["text"]
