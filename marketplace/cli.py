@@ -18,6 +18,7 @@ German error and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -68,6 +69,9 @@ def _friendly(action: Callable[[], object]) -> object:
     try:
         return action()
     except CommandError as exc:
+        unknown = re.search(r"Can't locate revision identified by '([^']*)'", str(exc))
+        if unknown:
+            raise CliError(f"Migration nicht möglich: unbekannte Revision „{unknown.group(1)}“.") from None
         raise CliError(f"Migration nicht möglich: {exc}") from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
