@@ -12,7 +12,7 @@ from marketplace import migrate
 from marketplace.db import make_engine
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def _module_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("constraints") / "constraints.db"
