@@ -121,8 +121,8 @@ def _pct(part: float, whole: float) -> str:
 
 def table(runs: list[Run]) -> str:
     """Markdown table; the gap is measured against the best (lowest) bound any solver proved."""
-    head = ("| problem | solver | time s | status | objective | gap % | placed % | hours % | km/assign "
-            "| groups running | peak MB | verify |")
+    head = ("| problem | solver | time s | status | objective | own bound | gap % | placed % | hours % "
+            "| km/assign | groups running | peak MB | verify |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     best_bound: dict[str, float] = {}
     for r in runs:
@@ -136,7 +136,8 @@ def table(runs: list[Run]) -> str:
             gap = f"{100.0 * max(0.0, bound - r.objective) / max(1.0, abs(bound)):.2f}"
         cells = [
             r.problem, r.solver, "–" if r.wall_s is None else f"{r.wall_s:.1f}", r.status,
-            "–" if r.objective is None else f"{r.objective:,.0f}", gap,
+            "–" if r.objective is None else f"{r.objective:,.0f}",
+            "–" if r.bound is None else f"{r.bound:,.0f}", gap,
             _pct(rep["placed"], rep["young_people"]) if rep else "–",
             _pct(rep["group_hours_covered"], rep["group_hours_target"]) if rep else "–",
             f"{rep['mean_km_per_assignment']:.2f}" if rep else "–",

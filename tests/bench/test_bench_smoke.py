@@ -20,7 +20,7 @@ def test_benchmark_on_a_tiny_problem(tmp_path: Path, capsys):
     assert [row.split(" | ")[1] for row in rows] == ["engine", "greedy", "highs"]
     assert all(row.rstrip(" |").endswith("ok") for row in rows)
     assert "3 feasible, 0 FAILED" in text
-    assert "| tiny-1 | highs |" in text and "OPTIMAL | 15,039 | 0.00 |" in text
+    assert "| tiny-1 | highs |" in text and "OPTIMAL | 15,039 | 15,039 | 0.00 |" in text
 
 
 def test_table_reports_gap_to_the_best_bound_and_failures():
@@ -29,5 +29,5 @@ def test_table_reports_gap_to_the_best_bound_and_failures():
     runs = [Run("p", "a", "FEASIBLE", 1.0, 90.0, 110.0, 10.0, report, True),
             Run("p", "b", "OPTIMAL", 1.0, 100.0, 100.0, 10.0, report, False)]
     text = table(runs)
-    assert "| p | a | 1.0 | FEASIBLE | 90 | 10.00 | 50.0 | 25.0 | 2.50 | 1/3 | 10 | ok |" in text
+    assert "| p | a | 1.0 | FEASIBLE | 90 | 110 | 10.00 | 50.0 | 25.0 | 2.50 | 1/3 | 10 | ok |" in text
     assert "**FAILED**" in text
