@@ -36,6 +36,7 @@ MAX_SEATS = 200
 MAX_SESSIONS = 14
 MAX_RATE_CENTS = 1_000_000  # 10.000 € per participant-hour: anything above is a typing error
 GRID_MINUTES = 15
+MAX_ID = 2**31 - 1  # ids beyond any database integer are refused before they reach the driver
 #: Margin around the municipalities' bounding box that still counts as "in the district" (degrees,
 #: about 11 km north-south and 7 km east-west): town centres are not the district's border.
 DISTRICT_MARGIN_DEG = 0.1
@@ -181,19 +182,24 @@ def minutes_label(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def clean_text(value: Any) -> str:
+    """A form value as text without NUL characters (PostgreSQL refuses them in text columns)."""
+    return str(value if value is not None else "").replace("\x00", "")
+
+
 def _first(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name, "")
     if isinstance(value, list | tuple):
         value = value[0] if value else ""
-    return str(value if value is not None else "")
+    return clean_text(value)
 
 
 def _all(form: Mapping[str, Any], name: str) -> list[str]:
     getlist = getattr(form, "getlist", None)
     if getlist is not None:
-        return [str(v) for v in getlist(name)]
+        return [clean_text(v) for v in getlist(name)]
     value = form.get(name, [])
-    return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+    return [clean_text(v) for v in (value if isinstance(value, list | tuple) else [value])]
 
 
 # --------------------------------------------------------------------------- step 1: parse
@@ -251,6 +257,9 @@ def parse_offer_form(state: FormState) -> tuple[dict[str, Any], dict[str, str]]:
         errors["municipality_id"] = "Bitte wählen Sie die Gemeinde, in der die Gruppe stattfindet."
     else:
         out["municipality_id"] = _int_field(v, "municipality_id", errors, "Bitte wählen Sie eine Gemeinde.")
+        if out["municipality_id"] is not None and not 0 < out["municipality_id"] <= MAX_ID:
+            errors["municipality_id"] = "Bitte wählen Sie eine Gemeinde aus der Liste."
+            out["municipality_id"] = None
 
     out["first_date"] = out["last_date"] = None
     if not v.get("first_date"):
@@ -292,7 +301,10 @@ def parse_offer_form(state: FormState) -> tuple[dict[str, Any], dict[str, str]]:
     categories: list[int] = []
     for raw in v.get("categories", []):
         try:
-            categories.append(int(raw))
+            category_id = int(raw)
+            if not 0 < category_id <= MAX_ID:
+                raise ValueError(raw)
+            categories.append(category_id)
         except ValueError:
             errors["categories"] = "Bitte wählen Sie Kategorien aus der Liste."
     out["category_ids"] = tuple(dict.fromkeys(categories))
@@ -331,6 +343,8 @@ def _parse_sessions(state: FormState,
         try:
             row_id = int(row.id) if row.id else None
         except ValueError:
+            row_id = None
+        if row_id is not None and not 0 < row_id <= MAX_ID:
             row_id = None
         slots.append(SessionSlot(weekday, start, end, row_id))
         rows.append(i)
@@ -376,6 +390,9 @@ def check_offer(session: Session, values: Mapping[str, Any], *, seats_taken: int
     for name, label in (("address", "Die Adresse"), ("staff_mix", "Die Angabe zum Personal")):
         if len(values.get(name) or "") > MAX_SHORT_TEXT:
             errors[name] = f"{label} darf höchstens {MAX_SHORT_TEXT} Zeichen lang sein."
+    for name in ("title", "description", "address", "staff_mix"):
+        if "\x00" in (values.get(name) or ""):
+            errors[name] = "Der Text enthält ein ungültiges Steuerzeichen."
     if values.get("entry_mode") not in {m.value for m in EntryMode}:
         errors["entry_mode"] = "Bitte wählen Sie „offen“ oder „geschlossen“."
     _check_ages(values, errors)

@@ -66,7 +66,7 @@ from .models import (
 )
 from .models.ledger import Attendance
 from .notify import notify
-from .offer_input import OfferError, OfferInput, SessionSlot, check_offer, input_as_values
+from .offer_input import OfferError, OfferInput, SessionSlot, check_offer, clean_text, input_as_values
 from .timeutil import today_berlin, utcnow
 
 __all__ = [
@@ -409,7 +409,7 @@ def reject_offer(session: Session, *, actor: Any, offer_id: int, reason: str | N
     """Planning rejects a submitted offer; the reason is shown to the provider, who may correct and resubmit."""
     _ensure_planner(actor)
     offer = _load(session, offer_id)
-    reason = (reason or "").strip()
+    reason = clean_text(reason).strip()
     if len(reason) < 5:
         raise OfferError({"reason": "Bitte begründen Sie die Ablehnung (mindestens 5 Zeichen)."})
     if len(reason) > 2000:
@@ -441,7 +441,7 @@ def pause_offer(session: Session, *, actor: Any, offer_id: int, reason: str | No
     offer = _load(session, offer_id)
     _ensure_coordinator_of(actor, offer)
     return _transition(session, offer, to=S.paused, allowed_from=(S.published,), actor=actor,
-                       verb="pausiert", version=version, reason=(reason or "").strip()[:2000] or "Pausiert")
+                       verb="pausiert", version=version, reason=clean_text(reason).strip()[:2000] or "Pausiert")
 
 
 def end_offer(session: Session, *, actor: Any, offer_id: int, reason: str | None = None,
@@ -450,7 +450,7 @@ def end_offer(session: Session, *, actor: Any, offer_id: int, reason: str | None
     offer = _load(session, offer_id)
     _ensure_coordinator_of(actor, offer)
     return _transition(session, offer, to=S.ended, allowed_from=CERTIFIED_STATUSES, actor=actor,
-                       verb="beendet", version=version, reason=(reason or "").strip()[:2000] or "Beendet")
+                       verb="beendet", version=version, reason=clean_text(reason).strip()[:2000] or "Beendet")
 
 
 def allowed_actions(offer: GroupOffer, user: Any, *, today: date | None = None) -> set[str]:

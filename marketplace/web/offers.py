@@ -62,6 +62,21 @@ def _stale_days() -> int:
     return int(current_app.config.get("VACANCY_STALE_DAYS", VACANCY_STALE_DAYS))
 
 
+#: Largest id in a URL (route converters use the literal 2147483647): bigger numbers are simply not found,
+#: instead of overflowing the database driver.
+MAX_ID = 2**31 - 1
+
+
+def _id_arg(name: str) -> int | None:
+    """An optional record id from the query string; 404 when it is not a plausible id."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        abort(404)
+    return int(raw)
+
+
 def _offer_or_404(offer_id: int) -> GroupOffer:
     """The offer if the user may see it: 404 if it does not exist, 403 if it is someone else's."""
     offer = get_or_404(get_session(), GroupOffer, offer_id)
@@ -171,7 +186,7 @@ def new() -> Response | tuple[str, int]:
     return redirect(url_for("offers.detail", offer_id=offer.id))
 
 
-@bp.route("/<int:offer_id>/bearbeiten", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):offer_id>/bearbeiten", methods=["GET", "POST"])
 @require_role(COORDINATOR)
 def edit(offer_id: int) -> Response | tuple[str, int]:
     """Edit an own offer; a stale version is refused, essential changes send it back to review."""
@@ -212,7 +227,7 @@ def validate() -> tuple[str, int]:
     field = request.args.get("feld", "")
     state = form_state(request.form)
     seats_taken = 0
-    offer_id = request.args.get("angebot", type=int)
+    offer_id = _id_arg("angebot")
     if offer_id is not None:
         seats_taken = _own_offer(offer_id).seats_taken
     _, errors = read_offer_form(get_session(), state, seats_taken=seats_taken)
@@ -246,7 +261,7 @@ def sessions() -> tuple[str, int]:
     state = form_state(request.form)
     action = request.form.get("aktion", "")
     _apply_row_action(state, action)
-    offer_id = request.args.get("angebot", type=int)
+    offer_id = _id_arg("angebot")
     if offer_id is not None:
         _own_offer(offer_id)
     return render_template("offers/partials/sessions.html", state=state, errors={}, offer_id=offer_id,
@@ -274,7 +289,7 @@ def _detail_context(offer: GroupOffer) -> dict[str, Any]:
     }
 
 
-@bp.route("/<int:offer_id>")
+@bp.route("/<int(max=2147483647):offer_id>")
 @require_role(*ALL)
 def detail(offer_id: int) -> str:
     """The offer page: every field, seats taken and free, the next dates, and (internally) the history."""
@@ -309,7 +324,7 @@ def has_planner_role() -> bool:
     return getattr(current_user, "role", None) == PLANNER.value
 
 
-@bp.route("/<int:offer_id>/einreichen", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/einreichen", methods=["POST"])
 @require_role(COORDINATOR)
 def submit(offer_id: int) -> Response | tuple[str, int]:
     _own_offer(offer_id)
@@ -317,14 +332,14 @@ def submit(offer_id: int) -> Response | tuple[str, int]:
                      "Das Angebot wurde zur Zertifizierung eingereicht. Die Jugendhilfeplanung wurde benachrichtigt.")
 
 
-@bp.route("/<int:offer_id>/veroeffentlichen", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/veroeffentlichen", methods=["POST"])
 @require_role(COORDINATOR)
 def publish(offer_id: int) -> Response | tuple[str, int]:
     _own_offer(offer_id)
     return _run_step(offer_id, offer_cases.publish_offer, "Das Angebot ist jetzt im Katalog veröffentlicht.")
 
 
-@bp.route("/<int:offer_id>/pausieren", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/pausieren", methods=["POST"])
 @require_role(COORDINATOR)
 def pause(offer_id: int) -> Response | tuple[str, int]:
     _own_offer(offer_id)
@@ -333,7 +348,7 @@ def pause(offer_id: int) -> Response | tuple[str, int]:
                      reason=request.form.get("reason", ""))
 
 
-@bp.route("/<int:offer_id>/beenden", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/beenden", methods=["POST"])
 @require_role(COORDINATOR)
 def end(offer_id: int) -> Response | tuple[str, int]:
     _own_offer(offer_id)
@@ -349,7 +364,7 @@ def _valid_until() -> date | None:
         return None
 
 
-@bp.route("/<int:offer_id>/zertifizieren", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/zertifizieren", methods=["POST"])
 @require_role(PLANNER)
 def certify(offer_id: int) -> Response | tuple[str, int]:
     _offer_or_404(offer_id)
@@ -357,7 +372,7 @@ def certify(offer_id: int) -> Response | tuple[str, int]:
                      valid_until=_valid_until())
 
 
-@bp.route("/<int:offer_id>/verlaengern", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/verlaengern", methods=["POST"])
 @require_role(PLANNER)
 def renew(offer_id: int) -> Response | tuple[str, int]:
     _offer_or_404(offer_id)
@@ -365,7 +380,7 @@ def renew(offer_id: int) -> Response | tuple[str, int]:
                      valid_until=_valid_until())
 
 
-@bp.route("/<int:offer_id>/ablehnen", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/ablehnen", methods=["POST"])
 @require_role(PLANNER)
 def reject(offer_id: int) -> Response | tuple[str, int]:
     _offer_or_404(offer_id)
@@ -421,7 +436,7 @@ def mine() -> tuple[str, int]:
     return _mine_page()
 
 
-@bp.route("/<int:offer_id>/plaetze-bestaetigen", methods=["POST"])
+@bp.route("/<int(max=2147483647):offer_id>/plaetze-bestaetigen", methods=["POST"])
 @require_role(COORDINATOR)
 def confirm_vacancy(offer_id: int) -> Response | tuple[str, int]:
     """Plätze bestätigen: the shown free seats are right (htmx: the group's freshness cell)."""
@@ -455,14 +470,14 @@ def _placement_step(call: Any, placement_id: int, success: str, **kwargs: Any) -
     return redirect(url_for("offers.mine"))
 
 
-@bp.route("/belegungen/<int:placement_id>/annehmen", methods=["POST"])
+@bp.route("/belegungen/<int(max=2147483647):placement_id>/annehmen", methods=["POST"])
 @require_role(COORDINATOR)
 def accept_placement(placement_id: int) -> Response | tuple[str, int]:
     """Accept a confirmed placement into one of the provider's groups."""
     return _placement_step(placement_cases.accept_placement, placement_id, "Die Belegung wurde angenommen.")
 
 
-@bp.route("/belegungen/<int:placement_id>/ablehnen", methods=["POST"])
+@bp.route("/belegungen/<int(max=2147483647):placement_id>/ablehnen", methods=["POST"])
 @require_role(COORDINATOR)
 def decline_placement(placement_id: int) -> Response | tuple[str, int]:
     """Decline a confirmed placement; a reason is required and goes to the caseworker."""

@@ -133,6 +133,7 @@ def test_only_coordinators_create(session, world):
         ({"lat": 49.9, "lon": None}, "coordinates", "gemeinsam"),
         ({"municipality_id": 99999}, "municipality_id", "Gemeinde"),
         ({"entry_mode": "sometimes"}, "entry_mode", "offen"),
+        ({"title": "Gruppe\x00"}, "title", "Steuerzeichen"),
     ],
 )
 def test_create_refuses_invalid_input_with_german_message_and_writes_nothing(
@@ -194,6 +195,8 @@ def test_parse_euro_cents(raw, cents):
         ({"session_weekday": ["9", "3"]}, "sessions-0", "Wochentag"),
         ({"session_end": ["17:30", "15:00"]}, "sessions-1", "nach dem Beginn"),
         ({"categories": []}, "categories", "mindestens eine"),
+        ({"municipality_id": "9" * 25}, "municipality_id", "aus der Liste"),
+        ({"categories": ["9" * 25]}, "categories", "aus der Liste"),
     ],
 )
 def test_read_offer_form_messages(session, world, overrides, field, fragment):

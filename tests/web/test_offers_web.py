@@ -357,14 +357,15 @@ def test_caseworker_sees_published_offers_only(client, world):
 
 # --------------------------------------------------------------------------- bad input never 500
 
-JUNK = ["", "x" * 10000, "-1", "0", "1e9", "NaN", "31.02.2026", "<script>", "١٢", "\u0000"]
+JUNK = ["", "x" * 10000, "-1", "0", "1e9", "9" * 25, "NaN", "31.02.2026", "<script>", "١٢", "\u0000"]
 
 
 @pytest.mark.parametrize("junk", JUNK)
 def test_bad_input_never_500(client, world, junk):
     token = as_user(client, world["coordinator"])
     fields = ["title", "age_min", "age_max", "first_date", "last_date", "municipality_id", "lat", "lon", "seats",
-              "min_size", "offset_rate", "entry_mode", "categories", "session_weekday", "session_start", "version"]
+              "min_size", "offset_rate", "entry_mode", "categories", "session_weekday", "session_start", "version",
+              "session_id"]
     own = world["own_draft"].id
     for field in fields:
         data = {**form(world, **{field: junk}), "csrf_token": token, "version": "1"}
@@ -386,3 +387,14 @@ def test_planner_bad_input_never_500(client, world):
             response = client.post(f"/angebote/{offer}/{step}", data={"csrf_token": token, "valid_until": junk,
                                                                      "reason": junk, "version": junk})
             assert 400 <= response.status_code < 500
+
+
+def test_huge_or_malformed_ids_are_not_found(client, world):
+    token = as_user(client, world["coordinator"])
+    huge = "9" * 20
+    assert client.get(f"/angebote/{huge}").status_code == 404
+    assert client.get(f"/angebote/{huge}/bearbeiten").status_code == 404
+    assert client.post(f"/angebote/belegungen/{huge}/annehmen", data={"csrf_token": token}).status_code == 404
+    for arg in (huge, "abc", "-3", "0"):
+        assert client.post(f"/angebote/pruefen?feld=title&angebot={arg}", data={"csrf_token": token}).status_code == 404
+        assert client.post(f"/angebote/termine?angebot={arg}", data={"csrf_token": token}).status_code == 404
