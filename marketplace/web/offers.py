@@ -15,14 +15,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from .. import offers as offer_cases
 from .. import placements as placement_cases
 from ..access import can_edit_offer, can_view_offer, can_view_provider_records, ensure, get_or_404, require_role
 from ..db import get_session
-from ..models import Category, GroupOffer, Municipality, OfferStatus, Provider, Role
+from ..models import Category, GroupOffer, Municipality, OfferStatus, OfferStatusEvent, Provider, Role
 from ..my_groups import my_groups, next_session_dates
 from ..offer_input import (
     FIELD_ERROR_KEYS,
@@ -403,8 +403,14 @@ def _queue_page(errors: dict[int, dict[str, str]] | None = None, status: int = 2
         .order_by(GroupOffer.certified_until)) if o.certified_until and o.certified_until.toordinal() <= soon]
     providers = {p.id: p for p in session.scalars(select(Provider))}
     towns = {m.id: m for m in session.scalars(select(Municipality))}
+    submitted_at = dict(session.execute(
+        select(OfferStatusEvent.offer_id, func.max(OfferStatusEvent.at))
+        .where(OfferStatusEvent.offer_id.in_([o.id for o in submitted]),
+               OfferStatusEvent.to_status == OfferStatus.submitted.value)
+        .group_by(OfferStatusEvent.offer_id)).all())
     return render_template(
         "offers/certification.html", submitted=submitted, expiring=expiring, providers=providers, towns=towns,
+        submitted_at=submitted_at,
         errors=errors or {}, default_valid_until=date(today.year + 1, today.month, min(today.day, 28)),
         today=today), status
 
