@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from .matching.explain import (
+    CATEGORY_LABELS,
     category_label,
     describe_group,
     format_hours,
@@ -31,7 +32,7 @@ from .matching.explain import (
 )
 from .matching.problem import Problem, Window, YoungPerson
 from .matching.recommend import recommend
-from .models import GroupOffer, Municipality, Provider
+from .models import Category, GroupOffer, Municipality, Provider
 from .snapshot import Snapshot, build_snapshot
 
 DEFAULT_OPTIONS = 3
@@ -187,6 +188,16 @@ class _Texts:
         }
         self.providers = {p.id: p for p in session.exec(select(Provider)).all()}
         self.towns = {m.id: m.name for m in session.exec(select(Municipality)).all()}
+        self.categories = {c.code: c.label for c in session.exec(select(Category)).all()}
+        # the engine words categories its own way; people read the catalogue's labels
+        self.relabel = [
+            (re.compile(rf"(?<![\w-]){re.escape(engine)}(?![\w-])"), self.categories[code])
+            for code, engine in CATEGORY_LABELS.items()
+            if code in self.categories and self.categories[code] != engine
+        ]
+
+    def category(self, code: str) -> str:
+        return self.categories.get(code) or category_label(code)
 
     def offer(self, key: str) -> GroupOffer:
         return self.offers[self.snapshot.offer_id(key)]
@@ -206,6 +217,8 @@ class _Texts:
         def person(match: re.Match) -> str:
             return "die junge Person selbst" if match.group(0) == own_key else "einer anderen jungen Person"
 
+        for pattern, label in self.relabel:
+            text = pattern.sub(label, text)
         text = re.sub(r"\bG(\d+)\b", group, text)
         text = re.sub(r"\bP(\d+)\b", lambda m: self.provider_name(m.group(0)), text)
         return re.sub(r"\bY\d+\b", person, text)
@@ -250,7 +263,7 @@ def _explain(
                 sessions=sessions,
                 hours=g.hours,
                 km=info["km"],
-                needs_served=tuple(category_label(c) for c in info["needs_served"]),
+                needs_served=tuple(texts.category(c) for c in info["needs_served"]),
                 preferred=info["preferred"],
                 other_provider=info["other_provider"],
                 offset_rate_cents=offer.offset_rate_cents,
@@ -273,7 +286,7 @@ def _explain(
     if total + 1e-9 < y.target:
         hours_line += f"; es fehlen noch {format_hours(y.target - total)}"
     served = sorted({c for f in facts for c in f.needs_served})
-    missing = sorted({category_label(c) for c in y.needs} - set(served))
+    missing = sorted({texts.category(c) for c in y.needs} - set(served))
     need_line = "Bedarfe: deckt " + ", ".join(served) + " ab" + (f"; offen: {', '.join(missing)}" if missing else "")
     wished = [f.title for f in facts if f.preferred]
     if wished:
