@@ -97,6 +97,11 @@ def groups_word(n: int, one: str = "Gruppe", many: str = "Gruppen") -> str:
 # could change comes first, the person's own limits last.
 _STATE = ("free", "min_size", "full", "conflict", "overlap", "closed", "max_hours")
 _STATIC = ("times", "excluded", "gender", "too_young", "too_old")
+_WISH_REASONS = {
+    "too_young": "Altersgrenze (zu jung)", "too_old": "Altersgrenze (zu alt)", "gender": "anderes Geschlecht",
+    "needs": "deckt keinen Bedarf ab", "distance": "zu weit entfernt", "excluded": "abgelehnt",
+    "times": "Zeiten passen nicht zur Verfügbarkeit",
+}
 
 
 class _Context:
@@ -442,6 +447,12 @@ def explain_person(problem: Problem, assignments: Assignments, person_id: str,
         lines.append(f"Bisherige Gruppe(n) nicht fortgeführt: {', '.join(dropped)}")
     alts = _alternatives(ctx, y, own, alternatives)
     lines += [f"Nicht gewählt: {a['group']} – {a['why']}" for a in alts]
+    shown = {a["group"] for a in alts}
+    for gid in sorted(y.preferred - set(own) - shown):
+        code = ineligibility(y, problem.groups[gid])
+        ctx.need_members([gid])
+        why = _WISH_REASONS[code] if code else _why_not(ctx, y, problem.groups[gid], own)[1]
+        lines.append(f"Wunschgruppe {gid} nicht erfüllt: {why}")
     return PersonExplanation(person_id, True, summary, lines, hours, y.target, y.max_hours,
                              groups=facts, alternatives=alts, terms=terms)
 

@@ -144,3 +144,10 @@ def test_explain_solution_ignores_unknown_ids_and_carries_its_text():
     assert explained["people"]["Y1"]["placed"] and list(explained["people"]) == ["Y1"]
     assert explained["text"].startswith("Status: FEASIBLE, Zielwert ")
     assert "Y1 ist in 1 Gruppe" in explained["text"]
+
+
+def test_unfulfilled_wish_is_explained():
+    groups = [{}, {"seats": 1, "location": at(east_km=1)}]
+    problem = parse_problem(make_problem(groups, [{"preferred_groups": ["G2"]}, {}]))
+    e = explain_person(problem, {"Y1": ("G1",), "Y2": ("G2",)}, "Y1", alternatives=0)
+    assert "Wunschgruppe G2 nicht erfüllt: voll (1 von 1 Plätzen belegt)" in e.lines
