@@ -172,7 +172,7 @@ def machine() -> str:
                             text=True).stdout.strip() or "unknown"
     return (f"{os.cpu_count()} cores, {ram} RAM, {cpu}; {platform.system()} {platform.release()}; "
             f"Python {platform.python_version()}, ortools {version('ortools')}, highspy {version('highspy')}; "
-            f"commit {commit}")
+            f"commit {commit}; load average {os.getloadavg()[0]:.1f} (other work on the machine skews times)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

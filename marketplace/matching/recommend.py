@@ -84,7 +84,8 @@ def _candidates(problem: Problem, y: YoungPerson, others: Assignments) -> tuple[
         if not hit:
             continue
         count.update(hit)
-        if pid in avoid or y.id in problem.people[pid].avoid_with:
+        other = problem.people.get(pid)
+        if pid in avoid or (other is not None and y.id in other.avoid_with):
             blocked |= hit
     out = []
     for g in eligible:
