@@ -15,6 +15,9 @@ How the plan maps onto the problem:
   away, the module's maximum dropped, ...) is kept *outside* the problem as fixed load:
   the group has one seat fewer, the person fewer free hours and less free time. The
   caseworker resolves it (cases flag it); the solver works around it.
+- stale offers (free seats not confirmed by the coordinator for `VACANCY_STALE_DAYS`, see
+  `marketplace.offers.is_stale`) are ranked lower by planning only part of their seats:
+  ⌈seats × STALE_OFFER_WEIGHT⌉, never fewer than the members they already have;
 - a young person without recorded availability windows is treated as always available;
   without a lead provider, the Jugendamt ("JA") stands in as lead.
 
@@ -23,6 +26,7 @@ Applying a solution back to rows is `apply_solution` in `marketplace.runs` (issu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,7 +50,8 @@ from .models import (
     WishKind,
     YoungPerson,
 )
-from .timeutil import today_berlin
+from .offers import STALE_OFFER_WEIGHT, is_stale
+from .timeutil import today_berlin, utcnow
 
 #: Setting key holding the Jugendamt's solver weights (a dict of FORMAT weight names).
 WEIGHTS_SETTING = "solver.weights"
@@ -204,6 +209,8 @@ def build_snapshot(session: Session, *, today: date | None = None,
     offers, bookable = _offers(session, today, {p.offer_id for p in placements})
     centres = {m.id: (m.lat, m.lon) for m in session.exec(select(Municipality)).all()}
 
+    now = utcnow()
+    stale = {group_key(o.id) for o in offers if is_stale(o, now)}
     groups: dict[int, dict] = {}
     skipped: dict[int, str] = {}
     for offer in offers:
@@ -279,6 +286,7 @@ def build_snapshot(session: Session, *, today: date | None = None,
             skipped[offer_id] = "alle Plätze durch feste Belegungen außerhalb des Plans gebunden"
             continue
         raw_groups.append({k: v for k, v in group.items() if not k.startswith("_")})
+    _discount_stale_offers(raw_groups, raw_people, stale)
     kept = {g["id"] for g in raw_groups}
     for record in raw_people:
         for key in ("current", "pinned", "preferred_groups", "excluded_groups"):
@@ -293,6 +301,19 @@ def build_snapshot(session: Session, *, today: date | None = None,
         "young_people": raw_people,
     }
     return Snapshot(raw=raw, problem=parse_problem(raw), today=today, fixed_load=fixed, skipped_offers=skipped)
+
+
+def _discount_stale_offers(raw_groups: list[dict], raw_people: list[dict], stale: set[str]) -> None:
+    """Plan only part of a stale offer's seats (its current members always keep theirs)."""
+    members: dict[str, int] = {}
+    for person in raw_people:
+        for key in person["current"]:
+            members[key] = members.get(key, 0) + 1
+    for group in raw_groups:
+        if group["id"] in stale:
+            planned = max(members.get(group["id"], 0), math.ceil(group["seats"] * STALE_OFFER_WEIGHT))
+            group["seats"] = max(1, min(group["seats"], planned))
+            group["min_size"] = min(group["min_size"], group["seats"])
 
 
 def _externalise_invalid_pins(record: dict, groups: dict[int, dict], young_person_id: int) -> list[FixedLoad]:

@@ -9,6 +9,7 @@ from marketplace.matching.solution import solution_to_json
 from marketplace.matching.solve import solve
 from marketplace.models import KeepApart, OfferWish, Setting
 from marketplace.snapshot import build_snapshot, group_key, person_key
+from marketplace.timeutil import utcnow
 from tests.factories import (
     make_municipality,
     make_offer,
@@ -27,7 +28,7 @@ def _solve_and_verify(snapshot) -> dict[str, tuple[str, ...]]:
 
 def test_bookable_offer_and_active_person_become_a_solvable_problem(session):
     town = make_municipality(session)
-    offer = make_offer(session, municipality=town)
+    offer = make_offer(session, municipality=town, vacancy_confirmed_at=utcnow())
     person = make_young_person(session, municipality=town)
     snap = build_snapshot(session)
     assert group_key(offer.id) in snap.problem.groups
@@ -105,7 +106,7 @@ def test_closed_cohort_accepts_entries_only_before_it_starts(session):
 def test_pinned_placement_no_longer_allowed_becomes_fixed_load(session):
     near = make_municipality(session)
     far = make_municipality(session, lat=near.lat + 1.0, lon=near.lon)  # about 111 km away
-    offer = make_offer(session, municipality=near, seats=5, min_size=1)
+    offer = make_offer(session, municipality=near, seats=5, min_size=1, vacancy_confirmed_at=utcnow())
     moved = make_young_person(session, municipality=far)
     make_placement(session, young_person=moved, offer=offer, status="confirmed")
     snap = build_snapshot(session)
@@ -157,3 +158,18 @@ def test_young_person_without_lead_provider_or_availability(session):
     y = snap.problem.people[person_key(person.id)]
     assert y.available is None and y.lead_provider == "JA"
     assert _solve_and_verify(snap)[person_key(person.id)]
+
+
+def test_stale_offers_plan_only_part_of_their_seats(session):
+    town = make_municipality(session)
+    fresh = make_offer(session, municipality=town, seats=9, min_size=6, vacancy_confirmed_at=utcnow())
+    stale = make_offer(session, municipality=town, seats=9, min_size=6,
+                       vacancy_confirmed_at=utcnow() - timedelta(days=45))
+    never = make_offer(session, municipality=town, seats=2, min_size=1)
+    members = [make_young_person(session, municipality=town) for _ in range(2)]
+    for person in members:
+        make_placement(session, young_person=person, offer=never, status="confirmed")
+    groups = build_snapshot(session).problem.groups
+    assert groups[group_key(fresh.id)].seats == 9
+    assert (groups[group_key(stale.id)].seats, groups[group_key(stale.id)].min_size) == (5, 5)
+    assert groups[group_key(never.id)].seats == 2  # its confirmed members keep their seats
