@@ -6,12 +6,14 @@
     flask --app marketplace db current                 the schema revision of the database
     flask --app marketplace db check                   differences between models and migrations
     flask --app marketplace seed demo [--if-empty]     load the demo district (idempotent)
+    flask --app marketplace seed history               add twelve months of history to it (seed/history.py)
 
 Other parts of the package add commands without touching this file's code:
 decorate a click command or group with `register_command` in their module, and
 put the module's dotted name into `COMMAND_MODULES` (e.g. "marketplace.scheduler"
 for `flask scheduler run`); commands that use the app need `flask.cli.with_appcontext`
-(or an `AppGroup`). Users see German messages; a bad input ends with a
+(or an `AppGroup`). Further datasets for `flask seed NAME` are added the same way
+with `register_dataset` (e.g. "seed.history"). Users see German messages; a bad input ends with a
 German error and a non-zero exit code, never a traceback.
 """
 
@@ -29,7 +31,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 #: Modules imported by `init_app` so that their `@register_command` commands exist (hook list).
-COMMAND_MODULES: list[str] = ["marketplace.scheduler", "marketplace.offer_cli", "marketplace.case_cli"]
+COMMAND_MODULES: list[str] = [
+    "marketplace.scheduler", "marketplace.offer_cli", "marketplace.case_cli", "seed.history",
+]
 _registered: list[click.Command] = []
 
 C = TypeVar("C", bound=click.Command)
@@ -132,9 +136,23 @@ def db_check() -> None:
 
 
 DATASETS = {"demo": "Demo-Landkreis Darmstadt-Dieburg"}
+#: Loaders of the datasets added with `register_dataset`: (session, reference date) -> German summary.
+_dataset_loaders: dict[str, Callable[..., str]] = {}
 
 
-@click.command("seed", help="Beispieldaten laden. DATENSATZ: demo (Landkreis Darmstadt-Dieburg).")
+def register_dataset(name: str, label: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Make `loader(session, today) -> German summary` available as `flask seed NAME` (committed after)."""
+
+    def decorator(loader: Callable[..., str]) -> Callable[..., str]:
+        DATASETS[name] = label
+        _dataset_loaders[name] = loader
+        return loader
+
+    return decorator
+
+
+@click.command("seed", help="Beispieldaten laden. DATENSATZ: demo (Landkreis Darmstadt-Dieburg), "
+                            "history (zwölf Monate Verlauf dazu).")
 @click.argument("dataset", metavar="DATENSATZ")
 @click.option("--if-empty", is_flag=True, help="Nur laden, wenn noch kein Träger angelegt ist.")
 @click.option("--date", "reference", default=None, metavar="JJJJ-MM-TT", help="Stichtag (Standard: heute).")
@@ -163,6 +181,8 @@ def seed_command(dataset: str, if_empty: bool, reference: str | None) -> None:
 
     def load() -> str:
         with session_scope() as session:
+            if dataset in _dataset_loaders:
+                return _dataset_loaders[dataset](session, today)
             if if_empty and session.scalar(select(func.count()).select_from(Provider)):
                 return "Datenbank enthält bereits Daten; Demodaten wurden nicht geladen."
             created = seed.load_demo(session, today=today)
