@@ -22,6 +22,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -49,6 +50,7 @@ class Run:
     report: dict | None
     feasible: bool
     note: str = ""
+    files: tuple[Path, Path] | None = None  # (problem, solution) to check
 
 
 def problem_file(size: str, seed: int, rebalance: bool, cache: Path) -> Path:
@@ -94,25 +96,34 @@ def verify(problem: Path, solution: Path) -> dict:
 
 
 def bench_problem(path: Path, solvers: list[str], args: argparse.Namespace, work: Path) -> list[Run]:
+    """Every solver on one problem, one after the other (solutions kept in `work` for checking)."""
     runs = []
     for solver in solvers:
         out = work / f"{path.stem}.{solver}.json"
         out.unlink(missing_ok=True)
         result = run_solver(solver, path, out, args.time_limit, args.workers, args.seed,
                             hard_timeout=3 * args.time_limit + 120)
-        report = None
-        feasible = False
+        run = Run(path.stem, solver, result["status"], result.get("wall_s"), None, result.get("bound"),
+                  result.get("peak_rss_mb"), None, False, result.get("note", ""))
         if result.get("assignments") is not None and result["status"] in ("OPTIMAL", "FEASIBLE"):
-            report = verify(path, out)
-            feasible = bool(report.get("feasible"))
-            if not feasible:
-                print(f"!!! VERIFY FAILED: {solver} on {path.name}: {report.get('violations', [])[:5]}",
-                      file=sys.stderr)
-        runs.append(Run(path.stem, solver, result["status"], result.get("wall_s"),
-                        report.get("objective") if report else None, result.get("bound"),
-                        result.get("peak_rss_mb"), report, feasible, result.get("note", "")))
+            run.files = (path, out)
+        runs.append(run)
         print(f"  {path.stem:16s} {solver:7s} {result['status']:9s} {result.get('wall_s', '-')}", file=sys.stderr)
     return runs
+
+
+def verify_all(runs: list[Run], workers: int) -> None:
+    """Check every solution with verify.py after all solvers ran (in parallel: it takes minutes on XL)."""
+    todo = [r for r in runs if r.files is not None]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        reports = list(pool.map(lambda r: verify(*r.files), todo))
+    for run, report in zip(todo, reports, strict=True):
+        run.report = report
+        run.objective = report.get("objective")
+        run.feasible = bool(report.get("feasible"))
+        if not run.feasible:
+            print(f"!!! VERIFY FAILED: {run.solver} on {run.problem}: {report.get('violations', [])[:5]}",
+                  file=sys.stderr)
 
 
 def _pct(part: float, whole: float) -> str:
@@ -205,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as work:
         for path in paths:
             runs += bench_problem(path, args.solvers, args, Path(work))
+        verify_all(runs, os.cpu_count() or 1)
     failures = [r for r in runs if r.report is not None and not r.feasible]
     report = "\n".join([
         f"### Matching benchmark ({args.time_limit:g} s per solver, {args.workers} workers)", "",
