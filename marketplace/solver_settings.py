@@ -1,4 +1,4 @@
-"""Solver settings (Solver-Einstellungen) kept by the Jugendamt: objective weights and run limits.
+"""Settings kept by the Jugendamt (Einstellungen): solver weights, run limits, offset billing rule.
 
 The weights are FORMAT.md's objective weights; the explanations below are what planners
 read on the settings page. Saving validates every field and writes nothing if any is bad.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from .audit import audit
+from .ledger import BILL_EXCUSED_SETTING
 from .matching.problem import DEFAULT_WEIGHTS
 from .models import Setting
 from .runs import DEFAULT_MAX_CHANGES, DEFAULT_TIME_LIMIT_S, MAX_CHANGES_SETTING, TIME_LIMIT_SETTING
@@ -56,6 +57,7 @@ class SolverSettings:
     weights: dict[str, float]
     max_changes: int
     time_limit_s: float
+    bill_excused: bool = False  # offsets: does an excused absence count as a participant-hour?
 
 
 def read_settings(session: Session) -> SolverSettings:
@@ -66,7 +68,8 @@ def read_settings(session: Session) -> SolverSettings:
 
     return SolverSettings(weights=solver_weights(session),
                           max_changes=int(value(MAX_CHANGES_SETTING, DEFAULT_MAX_CHANGES)),
-                          time_limit_s=float(value(TIME_LIMIT_SETTING, DEFAULT_TIME_LIMIT_S)))
+                          time_limit_s=float(value(TIME_LIMIT_SETTING, DEFAULT_TIME_LIMIT_S)),
+                          bill_excused=value(BILL_EXCUSED_SETTING, False) is True)
 
 
 def parse_number(text: object) -> float | None:
@@ -105,13 +108,14 @@ def parse_settings(form: dict[str, object]) -> SolverSettings:
         errors["time_limit_s"] = "Bitte eine Zeit von 1 bis 600 Sekunden eingeben."
     if errors:
         raise SettingsError(errors)
-    return SolverSettings(weights=weights, max_changes=int(changes), time_limit_s=float(limit))
+    return SolverSettings(weights=weights, max_changes=int(changes), time_limit_s=float(limit),
+                          bill_excused=form.get("bill_excused") in ("1", "on", "true", True))
 
 
 def save_settings(session: Session, *, settings: SolverSettings, actor) -> None:
     """Store validated settings (the caller commits) and audit the change."""
     for key, value in ((WEIGHTS_SETTING, settings.weights), (MAX_CHANGES_SETTING, settings.max_changes),
-                       (TIME_LIMIT_SETTING, settings.time_limit_s)):
+                       (TIME_LIMIT_SETTING, settings.time_limit_s), (BILL_EXCUSED_SETTING, settings.bill_excused)):
         row = session.get(Setting, key) or Setting(key=key)
         row.value = value
         row.updated_by = getattr(actor, "id", None)

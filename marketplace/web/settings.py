@@ -38,6 +38,7 @@ def index() -> Response | tuple[str, int] | str:
     else:
         current = read_settings(session)
         values = {key: _number_text(v) for key, v in current.weights.items()}
-        values.update(max_changes=str(current.max_changes), time_limit_s=_number_text(current.time_limit_s))
+        values.update(max_changes=str(current.max_changes), time_limit_s=_number_text(current.time_limit_s),
+                      bill_excused="1" if current.bill_excused else "")
     html = render_page("settings/index.html", "settings/index.html", weights=WEIGHTS, values=values, errors=errors)
     return (html, 422) if errors else html

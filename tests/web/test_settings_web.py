@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from marketplace.ledger import billable_statuses
 from marketplace.matching.problem import DEFAULT_WEIGHTS
 from marketplace.models import Setting
 from marketplace.snapshot import build_snapshot
@@ -19,11 +20,12 @@ def test_planner_changes_weights_and_the_next_problem_uses_them(client, session,
     login(client, users["planner"])
     page = client.get("/einstellungen/").get_data(as_text=True)
     assert "Fahrweg" in page and "Abzug je Kilometer" in page
-    response = client.post("/einstellungen/", data=_form(client, km="12,5", max_changes="7"))
+    response = client.post("/einstellungen/", data=_form(client, km="12,5", max_changes="7", bill_excused="1"))
     assert response.status_code == 302
     session.expire_all()
     assert build_snapshot(session).problem.weights["km"] == 12.5
     assert session.get(Setting, "solver.max_changes").value == 7
+    assert billable_statuses(session) == {"present", "excused"}
     assert 'value="12,5"' in client.get("/einstellungen/").get_data(as_text=True)
 
 
