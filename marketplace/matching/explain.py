@@ -243,19 +243,6 @@ def _state_code(ctx: _Context, y: YoungPerson, g: Group) -> str:
     return "free"
 
 
-def blocking_reason(ctx: _Context, y: YoungPerson, g: Group, own: tuple[str, ...] = ()) -> str:
-    """Why y cannot (or need not) join g given the others, as a code; "free" when nothing blocks.
-
-    Codes: those of `problem.ineligibility`, then closed, max_hours, overlap,
-    full, conflict, min_size, free. `own` are the groups y already has.
-    """
-    code = _static_code(ctx.problem, y, g, own)
-    if code is not None:
-        return code
-    ctx.need_members([g.id])
-    return _state_code(ctx, y, g)
-
-
 def unmatched_reasons(problem: Problem, assignments: Assignments, person_id: str) -> list[str]:
     """The binding reasons, in German, why `person_id` has no group under `assignments`.
 
@@ -509,14 +496,15 @@ def _why_not(ctx: _Context, y: YoungPerson, g: Group, own: tuple[str, ...]) -> t
     if new_minutes / 60.0 > y.max_hours + 1e-9:
         return code, f"{first}; auch als Ersatz zu viele Stunden", None
     delta = _value(problem, y, keep + (g.id,)) - base
-    notes = _worse_than(y, g, replaced, keep, own)
+    old_minutes = sum(o.minutes for o in own_groups)
+    notes = (_worse_than(y, g, replaced, old_minutes / 60.0, new_minutes / 60.0) if delta <= 0
+             else ["wäre als Ersatz günstiger, wurde aber nicht gewählt"])
     return code, f"{first}; statt {', '.join(r.id for r in replaced)}: {'; '.join(notes)} " \
                  f"(Zielwert {german_number(delta, 0)})", delta
 
 
-def _worse_than(y: YoungPerson, g: Group, replaced: list[Group], keep: tuple[str, ...],
-                own: tuple[str, ...]) -> list[str]:
-    """What makes g worse for y than the groups it would replace."""
+def _worse_than(y: YoungPerson, g: Group, replaced: list[Group], hours: float, new_hours: float) -> list[str]:
+    """What makes g worse for y than the groups it would replace (hours: before and after)."""
     notes = []
     km = haversine_km(y.lat, y.lon, g.lat, g.lon)
     km_old = max(haversine_km(y.lat, y.lon, r.lat, r.lon) for r in replaced)
@@ -526,9 +514,9 @@ def _worse_than(y: YoungPerson, g: Group, replaced: list[Group], keep: tuple[str
         notes.append("deckt weniger Bedarfe ab")
     if any(r.id in y.preferred for r in replaced) and g.id not in y.preferred:
         notes.append("keine Wunschgruppe")
-    old_hours = sum(r.hours for r in replaced)
-    if g.hours < old_hours and sum(r.minutes for r in replaced) / 60.0 - g.hours > 0:
-        notes.append(f"weniger Stunden ({format_hours(g.hours)} statt {format_hours(old_hours)})")
+    if min(new_hours, y.target) < min(hours, y.target):
+        notes.append(f"weniger Zielstunden abgedeckt ({format_hours(min(new_hours, y.target))} statt "
+                     f"{format_hours(min(hours, y.target))})")
     if any(r.id in y.current for r in replaced):
         notes.append("bisherige Gruppe müsste wechseln")
     if g.provider != y.lead_provider and all(r.provider == y.lead_provider for r in replaced):

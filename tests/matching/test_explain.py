@@ -151,3 +151,12 @@ def test_unfulfilled_wish_is_explained():
     problem = parse_problem(make_problem(groups, [{"preferred_groups": ["G2"]}, {}]))
     e = explain_person(problem, {"Y1": ("G1",), "Y2": ("G2",)}, "Y1", alternatives=0)
     assert "Wunschgruppe G2 nicht erfüllt: voll (1 von 1 Plätzen belegt)" in e.lines
+
+
+def test_better_swap_is_admitted_not_dressed_up():
+    groups = [{"location": at(east_km=8)}, {"location": at(east_km=1)}]
+    problem = parse_problem(make_problem(groups, [{}]))
+    e = explain_person(problem, {"Y1": ("G1",)}, "Y1")
+    (alt,) = e.alternatives
+    assert alt["group"] == "G2" and alt["delta_objective"] > 0
+    assert alt["why"].startswith("Zeitüberschneidung mit G1 (Mo 15:00–17:00); statt G1: wäre als Ersatz günstiger")
