@@ -56,7 +56,7 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
             break
         window = _window(rng, lat, lon, pairs, people, int(size))
         fixed = {pid: gids for pid, gids in current.items() if gids}
-        sub = Scope(problem, {pid: scope.candidates[pid] for pid in window}, fixed)
+        sub = Scope(problem, {pid: scope.candidates[pid] for pid in window}, fixed, scope.index)
         model = MatchModel(sub)
         before = model.value(current)
         result = run_model(model, ctx, seconds, current, report=False)

@@ -30,22 +30,16 @@ class MatchModel:
         self.model = cp_model.CpModel()
         self.scale = choose_scale(self.problem, scope.people)
         self.offset = 0.0
+        self.slack = 0.0
         self.partners = self._partners()
         self.quarters = {gid: self.problem.groups[gid].minutes // 15 for gid in scope.groups}
         self._variables()
         self.rule_sizes = {name: add(self) for name, add in RULES.items()}
         self.terms = build_objective(self)
 
-    def _partners(self) -> dict[str, set[str]]:
+    def _partners(self) -> dict[str, frozenset[str]]:
         """avoid_with made symmetric, for the free people."""
-        out: dict[str, set[str]] = {pid: set() for pid in self.scope.people}
-        for y in self.problem.people.values():
-            for other in y.avoid_with:
-                if y.id in out:
-                    out[y.id].add(other)
-                if other in out:
-                    out[other].add(y.id)
-        return out
+        return {pid: self.scope.partners(pid) for pid in self.scope.people}
 
     def _variables(self) -> None:
         m, scope = self.model, self.scope
@@ -127,7 +121,7 @@ class MatchModel:
         for pid, var in self.covered.items():
             caps[var.index] = self.cover_cap[pid]
         scaled = sum(max(0, c) * caps[v.index] for entries in self.terms.values() for c, v in entries)
-        return self.to_real(scaled)
+        return self.to_bound(scaled)
 
     def assignments(self, solver: cp_model.CpSolver | Any) -> dict[str, tuple[str, ...]]:
         """The chosen groups per free person, in candidate order."""
@@ -139,5 +133,9 @@ class MatchModel:
         return out
 
     def to_real(self, scaled: float) -> float:
-        """A model objective value (or bound) in objective points."""
+        """A model objective value in objective points (rounded coefficients)."""
         return scaled / self.scale + self.offset
+
+    def to_bound(self, scaled: float) -> float:
+        """A model bound as an upper bound of the exact objective, in objective points."""
+        return scaled / self.scale + self.offset + self.slack

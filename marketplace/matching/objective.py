@@ -60,25 +60,36 @@ def build_objective(m: MatchModel) -> dict[str, list[tuple[int, object]]]:
 
     Also sets `m.offset`, the exact constant part (lost current placements
     counted as if all were dropped), so model value / scale + offset is the
-    objective of the free people.
+    objective of the free people, and `m.slack`, the most by which the exact
+    objective of an assignment can exceed that rounded model value.
     """
     w, s = m.problem.weights, m.scale
     terms: dict[str, list[tuple[int, object]]] = {name: [] for name in
                                                    ("placed", "hours", *PAIR_TERMS)}
     m.offset = 0.0
+    errors: dict[int, float] = {}  # per variable: exact coefficient minus rounded one, in points
+
+    def add(name: str, exact: float, var) -> None:
+        c = round(s * exact)
+        terms[name].append((c, var))
+        errors[var.index] = errors.get(var.index, 0.0) + exact - c / s
+
     for pid in m.scope.people:
         y = m.problem.people[pid]
         m.offset -= w["change"] * len(set(y.current))
-        terms["placed"].append((round(s * y.priority * w["placed"]), m.placed[pid]))
+        add("placed", y.priority * w["placed"], m.placed[pid])
         whole_quarters = math.floor(4 * y.target + 1e-9)
-        terms["hours"].append((round(s * y.priority * w["hours"] / 4), m.covered[pid]))
+        add("hours", y.priority * w["hours"] / 4, m.covered[pid])
         if pid in m.reached:  # the fraction of target beyond whole quarter hours
-            extra = y.target - whole_quarters / 4
-            terms["hours"].append((round(s * y.priority * w["hours"] * extra), m.reached[pid]))
+            add("hours", y.priority * w["hours"] * (y.target - whole_quarters / 4), m.reached[pid])
         for gid in m.scope.candidates[pid]:
             for name, value in pair_values(m.problem, pid, gid).items():
                 if value:
-                    terms[name].append((round(s * value), m.x[pid, gid]))
+                    add(name, value, m.x[pid, gid])
+    caps = {var.index: cap for pid, cap in m.cover_cap.items() for var in (m.covered[pid],)}
+    # How much the exact objective of any assignment can exceed its rounded model value: added to
+    # every bound so that it bounds the exact FORMAT.md objective (a few points on millions).
+    m.slack = sum(max(0.0, e) * caps.get(index, 1) for index, e in errors.items()) * (1 + 1e-9) + 1e-6
     total: dict[int, list] = {}
     for name in terms:
         for c, v in terms[name]:

@@ -1,12 +1,14 @@
 """Running CP-SAT on one scope: parameters, time budget, progress, cancellation.
 
-`solve_scope` returns a `ComponentResult` with values in objective points of
-the model (rounded coefficients): `value` of the returned assignment and a
-proven upper `bound`. Components too large for one exact model go to lns.py.
+`solve_scope` returns a `ComponentResult` in objective points: `value` of the
+returned assignment in the model (rounded coefficients) and a proven upper
+`bound` of the exact objective (rounding accounted for, see objective.py).
+Components too large for one exact model go to lns.py.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -34,18 +36,36 @@ class ComponentResult:
 
 
 class SearchContext:
-    """Shared state of one `solve` call: options, clock, progress totals, cancellation."""
+    """Shared state of one `solve` call: options, clock, progress totals, cancellation.
+
+    Components may be solved side by side (one thread each); every component
+    reports into its own slot (`for_slot`), and progress sums the slots:
+    finished components with their result, running ones with their latest
+    solution and bound, waiting ones with their warm-start value and a cheap bound.
+    """
 
     def __init__(self, opts: SolveOptions, started: float,
                  progress: Callable[[float, float, float], None] | None,
                  cancel: threading.Event | None, total_pairs: int):
         self.opts, self.started, self.progress, self.cancel = opts, started, progress, cancel
         self.total_pairs = max(1, total_pairs)
-        self.done_value = self.later_value = 0.0
-        self.done_bound = self.later_bound = 0.0
-        self.done_pairs = 0
+        self.fixed_value = 0.0  # people no model decides
+        self.slot_value: list[float] = []
+        self.slot_bound: list[float] = []
+        self.slot = -1
         self.stats: dict[str, object] = {}
         self.reserve = 0.0
+        self.lock = threading.Lock()
+
+    def set_slots(self, values: list[float], bounds: list[float]) -> None:
+        """Initial progress per component: warm-start values and (cheap) upper bounds."""
+        self.slot_value, self.slot_bound = list(values), list(bounds)
+
+    def for_slot(self, slot: int) -> SearchContext:
+        """A view of this context that reports progress for component `slot`."""
+        view = copy.copy(self)
+        view.slot = slot
+        return view
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -58,14 +78,22 @@ class SearchContext:
         return self.cancel is not None and self.cancel.is_set()
 
     def report(self, value: float, bound: float) -> None:
-        """Progress of the component being solved, added to the finished ones."""
-        if self.progress is not None:
-            self.progress(self.elapsed(), self.done_value + value + self.later_value,
-                          self.done_bound + max(value, bound) + self.later_bound)
+        """Progress of this slot's component (value and bound in objective points), plus all others."""
+        if self.progress is None or not 0 <= self.slot < len(self.slot_value):
+            return
+        with self.lock:
+            self.slot_value[self.slot] = value
+            self.slot_bound[self.slot] = min(self.slot_bound[self.slot], max(value, bound))
+            total_value = self.fixed_value + sum(self.slot_value)
+            total_bound = self.fixed_value + sum(self.slot_bound)
+            self.progress(self.elapsed(), total_value, max(total_value, total_bound))
 
-    def finish(self, result: ComponentResult) -> None:
-        self.done_value += result.value
-        self.done_bound += result.bound
+    def finish(self, result: ComponentResult, exact_value: float) -> None:
+        """Record a finished component (its exact objective and proven bound) for progress."""
+        if 0 <= self.slot < len(self.slot_value):
+            with self.lock:
+                self.slot_value[self.slot] = exact_value
+                self.slot_bound[self.slot] = max(exact_value, result.bound)
 
     def budget(self, share: float) -> float:
         """Seconds for the next scope: its share of what is left (deterministic: of the limit)."""
@@ -73,8 +101,10 @@ class SearchContext:
             return max(0.0, self.opts.time_limit_s * share)
         return max(0.0, self.remaining() * share)
 
-    def parameters(self, seconds: float, workers: int | None = None) -> cp_model.SatParameters:
+    def parameters(self, seconds: float, workers: int | None = None,
+                   gap: float | None = None) -> cp_model.SatParameters:
         opts = self.opts
+        gap = opts.gap_target if gap is None else gap
         params = cp_model.SatParameters()
         params.random_seed = opts.seed
         params.log_search_progress = opts.log
@@ -90,8 +120,12 @@ class SearchContext:
                 # An LP-based full solver: the default 2-worker portfolio runs no LP and its bound
                 # never moves (NOTES.md); max_lp proved M-size districts where max_lp_sym stalled.
                 params.subsolvers.extend(opts.subsolvers)
-        if opts.gap_target > 0:
-            params.relative_gap_limit = opts.gap_target
+            elif params.num_workers == 1:
+                # One worker per component when components run side by side: with the full LP
+                # it reached 0.5 % on M in about 60 % of the CPU time of the 2-worker max_lp portfolio.
+                params.linearization_level = 2
+        if gap > 0:
+            params.relative_gap_limit = gap
         for key, value in opts.extra.items():
             setattr(params, key, value)
         return params
@@ -107,18 +141,22 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
             self.stop_search()
         if not self.report:
             return
-        to_real = self.model.to_real
-        self.ctx.report(to_real(self.objective_value), to_real(self.best_objective_bound))
+        model = self.model
+        self.ctx.report(model.to_real(self.objective_value), model.to_bound(self.best_objective_bound))
 
 
 def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
               start: Assignments | None, workers: int | None = None,
-              report: bool = True) -> ComponentResult | None:
-    """Solve one model; None when no solution was found (time or cancellation)."""
+              report: bool = True, gap: float | None = None) -> ComponentResult | None:
+    """Solve one model; None when no solution was found (time or cancellation).
+
+    `value` is the model objective (rounded coefficients) of the solution, `bound`
+    an upper bound of the exact objective of the model's free people.
+    """
     if start is not None:
         model.hint(start)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(ctx.parameters(seconds, workers))
+    solver.parameters.copy_from(ctx.parameters(seconds, workers, gap))
     done = threading.Event()
     if ctx.cancel is not None:
         def watch() -> None:
@@ -135,12 +173,12 @@ def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
         return None
     status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
     value = model.to_real(solver.objective_value)
-    bound = value if status is Status.OPTIMAL else model.to_real(solver.best_objective_bound)
-    return ComponentResult(status, model.assignments(solver), value, max(value, bound))
+    best = solver.objective_value if status is Status.OPTIMAL else solver.best_objective_bound
+    return ComponentResult(status, model.assignments(solver), value, max(value, model.to_bound(best)))
 
 
 def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: float,
-                big: bool = False) -> ComponentResult:
+                big: bool = False, workers: int | None = None, gap: float | None = None) -> ComponentResult:
     """Best assignment for the scope's free people within its share of the time."""
     if big:
         from .lns import solve_large
@@ -150,9 +188,15 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     model = MatchModel(scope)
     result = None
     if seconds > 0 and not ctx.cancelled():
-        result = run_model(model, ctx, seconds, start)
-    if result is None:  # keep the warm start; its model value via a fixed solve is not needed
-        return fallback(model, scope, start)
+        # No hint by default: a greedy hint made CP-SAT 2-4x slower to a small gap on M districts
+        # (it steers the search towards the greedy's poor region). The warm start stays the fallback.
+        hint = start if ctx.opts.hint_model else None
+        result = run_model(model, ctx, seconds, hint, workers=workers, gap=gap)
+    backup = fallback(model, scope, start)
+    if result is None:
+        return backup
+    if result.value < backup.value:  # never worse than the warm start; the bound stays proven
+        return ComponentResult(Status.FEASIBLE, backup.assignments, backup.value, result.bound)
     return result
 
 

@@ -13,6 +13,24 @@ from dataclasses import dataclass, field
 from .problem import Problem
 
 
+@dataclass(frozen=True)
+class ProblemIndex:
+    """Problem-wide facts every model needs, computed once per solve instead of once per model."""
+
+    pinned: frozenset[str]  # groups with a pinned member anywhere
+    partners: dict[str, frozenset[str]]  # avoid_with made symmetric (only people with partners)
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemIndex:
+        partners: dict[str, set[str]] = {}
+        for y in problem.people.values():
+            for other in y.avoid_with:
+                partners.setdefault(y.id, set()).add(other)
+                partners.setdefault(other, set()).add(y.id)
+        return cls(frozenset(gid for y in problem.people.values() for gid in y.pinned),
+                   {pid: frozenset(s) for pid, s in partners.items()})
+
+
 @dataclass
 class Scope:
     """Free people with their candidate groups; `fixed` holds everyone else's groups."""
@@ -20,9 +38,12 @@ class Scope:
     problem: Problem
     candidates: dict[str, list[str]]  # free person -> eligible group ids
     fixed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    index: ProblemIndex | None = None  # shared problem-wide facts; computed on demand when None
     fixed_members: dict[str, list[str]] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = ProblemIndex.of(self.problem)
         members: dict[str, list[str]] = {}
         for pid, gids in self.fixed.items():
             if pid in self.candidates:
@@ -40,9 +61,15 @@ class Scope:
         """Groups some free person may join, in first-seen order."""
         return list(dict.fromkeys(gid for gids in self.candidates.values() for gid in gids))
 
-    def pinned_groups(self) -> set[str]:
+    def pinned_groups(self) -> frozenset[str]:
         """Groups with a pinned member anywhere in the problem (exempt from minimum size)."""
-        return {gid for y in self.problem.people.values() for gid in y.pinned}
+        assert self.index is not None
+        return self.index.pinned
+
+    def partners(self, pid: str) -> frozenset[str]:
+        """Young people `pid` must not share a group with (avoid_with, either direction)."""
+        assert self.index is not None
+        return self.index.partners.get(pid, frozenset())
 
 
 def whole(problem: Problem, candidates: dict[str, list[str]]) -> Scope:

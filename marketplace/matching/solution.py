@@ -110,6 +110,30 @@ def evaluate(problem: Problem, assignments: Assignments, only: Collection[str] |
     return Evaluation(objective=sum(terms.values()), terms=terms, kpis=kpis)
 
 
+def person_values(problem: Problem, assignments: Assignments,
+                  people: Collection[str] | None = None) -> dict[str, float]:
+    """Each young person's exact share of the objective (the objective is a sum over people).
+
+    Same formula as `evaluate`, without its problem-wide KPIs, so that summing
+    over a component costs only that component.
+    """
+    w = problem.weights
+    out: dict[str, float] = {}
+    for pid in problem.people if people is None else people:
+        y = problem.people[pid]
+        gids = list(dict.fromkeys(assignments.get(pid, ())))
+        hours = sum(problem.groups[gid].hours for gid in gids)
+        value = y.priority * (w["placed"] * (hours > 0) + w["hours"] * min(hours, y.target))
+        for gid in gids:
+            g = problem.groups[gid]
+            value += w["need_match"] * len(y.needs & g.categories) + w["preferred"] * (gid in y.preferred)
+            value -= w["km"] * haversine_km(y.lat, y.lon, g.lat, g.lon)
+            if g.provider != y.lead_provider:
+                value -= w["offset_eur"] * g.offset_rate * g.hours
+        out[pid] = value - w["change"] * len(set(y.current) - set(gids))
+    return out
+
+
 def violations(problem: Problem, assignments: Assignments) -> list[str]:
     """Every broken hard rule (1-8 of FORMAT.md) of `assignments`, in German; [] if feasible."""
     out: list[str] = []

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from .problem import Problem
 from .runner import ComponentResult, SearchContext, solve_scope
-from .scope import Scope, components
-from .solution import Assignments, Solution, Status, Unmatched, evaluate, violations
+from .scope import ProblemIndex, Scope, components
+from .solution import Assignments, Solution, Status, Unmatched, evaluate, person_values, violations
 
 Progress = Callable[[float, float, float], None]
 
@@ -35,11 +35,13 @@ class SolveOptions:
     workers: int = 2
     deterministic: bool = False
     seed: int = 0
-    hint_greedy: bool = True
+    hint_greedy: bool = True  # compute the greedy as a warm start (fallback, never worse than it)
+    hint_model: bool = False  # also give the warm start to CP-SAT as a hint (slower on M, see runner.py)
     subsolvers: tuple[str, ...] = ("max_lp",)  # full solver; CP-SAT's LNS workers still run beside it
     batch_pairs: int = 3000  # tiny components are solved together up to this many pairs
     lns_pairs: int = 40000  # components with more eligible pairs use large-neighbourhood search
     gap_target: float = 0.0  # stop a component when this relative gap is proven
+    component_gap: float = 0.003  # with several components: first pass stops each at this gap
     log: bool = False
     extra: dict[str, object] = field(default_factory=dict)  # raw CP-SAT parameters
 
@@ -74,7 +76,7 @@ def warm_start(problem: Problem, use_greedy: bool) -> tuple[Assignments, str]:
 
 
 def _batches(problem: Problem, candidates: dict[str, list[str]], limit: int) -> list[list[str]]:
-    """Components, tiny ones merged up to `limit` pairs, smallest first."""
+    """Components, tiny ones merged up to `limit` pairs, largest first."""
     comps = sorted(components(candidates), key=lambda c: sum(len(candidates[p]) for p in c))
     out: list[list[str]] = []
     current: list[str] = []
@@ -88,12 +90,43 @@ def _batches(problem: Problem, candidates: dict[str, list[str]], limit: int) -> 
         size += pairs
     if current:
         out.append(current)
-    return out
+    return out[::-1]
+
+
+class _Plan:
+    """Components to solve (by index, largest first), handed to one or two threads.
+
+    Each component gets its share of the remaining time: `threads` times its
+    eligible pairs over the pairs not yet started (at most all of it). What a
+    component leaves unused (it stopped at its gap target or was proven optimal)
+    goes to the ones after it.
+    """
+
+    def __init__(self, order: list[int], sizes: list[int], threads: int):
+        self.order, self.sizes, self.threads = order, sizes, threads
+        self.next = 0
+        self.unstarted = sum(sizes[n] for n in order)
+        self.lock = threading.Lock()
+
+    def take(self) -> tuple[int, float] | None:
+        with self.lock:
+            if self.next >= len(self.order):
+                return None
+            n = self.order[self.next]
+            self.next += 1
+            share = min(1.0, self.threads * self.sizes[n] / max(1, self.unstarted))
+            self.unstarted -= self.sizes[n]
+            return n, share
 
 
 def solve(problem: Problem, options: SolveOptions | None = None, progress: Progress | None = None,
           cancel: threading.Event | None = None) -> Solution:
-    """Find a best assignment within the time limit; never raises for a valid Problem."""
+    """Find a best assignment within the time limit; never raises for a valid Problem.
+
+    Independent components are solved separately; with two workers and several
+    components, two components run side by side (one CP-SAT worker each).
+    """
+    from .bounds import trivial_bound
     from .problem import eligible_groups
 
     opts = options or SolveOptions()
@@ -107,42 +140,90 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
     sizes = [sum(len(candidates[p]) for p in b) for b in batches]
     ctx = SearchContext(opts, started, progress, cancel, total_pairs=sum(sizes))
     ctx.reserve = explain_cost(problem, start)
-    assignments: Assignments = {pid: gids for pid, gids in start.items() if not candidates.get(pid)}
-    scopes = [Scope(problem, {pid: candidates[pid] for pid in batch}) for batch in batches]
-    if progress is not None:  # totals for progress: unsolved batches count with start value, trivial bound
-        from .bounds import trivial_bound
+    values = person_values(problem, start)
+    free = [pid for pid in problem.people if not candidates.get(pid)]
+    ctx.fixed_value = sum(values[pid] for pid in free)
+    assignments: Assignments = {pid: start[pid] for pid in free if start.get(pid)}
+    index = ProblemIndex.of(problem)
+    scopes = [Scope(problem, {pid: candidates[pid] for pid in batch}, index=index) for batch in batches]
+    if progress is not None:  # unsolved components count with their start value and the trivial bound
+        ctx.set_slots([sum(values[p] for p in b) for b in batches], [trivial_bound(sc) for sc in scopes])
+    threads = 1 if opts.deterministic or opts.workers < 2 else min(opts.workers, len(batches))
+    per_component = max(1, opts.workers // threads)
+    # Several real components: stop each at a small proven gap, then use what is left to close it.
+    several = sum(1 for n in sizes if n > opts.batch_pairs) > 1
+    first_gap = max(opts.gap_target, opts.component_gap) if several else opts.gap_target
+    results: list[ComponentResult | None] = [None] * len(scopes)
 
-        fixed = evaluate(problem, start, only=[p for p in problem.people if not candidates.get(p)]).objective
-        ctx.done_value = ctx.done_bound = fixed
-        ctx.later_value = sum(evaluate(problem, start, only=s.people).objective for s in scopes)
-        ctx.later_bound = sum(trivial_bound(s) for s in scopes)
-    results: list[ComponentResult] = []
-    for n, scope in enumerate(scopes):
-        share = sizes[n] / max(1, sum(sizes[n:]))
-        if progress is not None:
-            ctx.later_value -= evaluate(problem, start, only=scope.people).objective
-            ctx.later_bound -= trivial_bound(scope)
-        result = solve_scope(scope, start, ctx, share, big=sizes[n] > opts.lns_pairs)
-        results.append(result)
-        ctx.finish(result)
-        assignments.update(result.assignments)
-    return _finish(problem, assignments, results, start, start_name, started, len(batches), sizes, ctx.stats)
+    def run(plan: _Plan, gap: float) -> None:
+        while not ctx.cancelled():
+            item = plan.take()
+            if item is None:
+                return
+            n, share = item
+            mine = ctx.for_slot(n)
+            old = results[n]
+            hint = start if old is None else old.assignments
+            result = solve_scope(scopes[n], hint, mine, share, big=sizes[n] > opts.lns_pairs,
+                                 workers=per_component, gap=gap)
+            if old is not None:
+                result = _better(old, result)
+            results[n] = result
+            mine.finish(result, sum(person_values(problem, result.assignments, scopes[n].people).values()))
+
+    _run_threads(run, _Plan(list(range(len(scopes))), sizes, threads), first_gap)
+    if first_gap > opts.gap_target and not ctx.cancelled() and ctx.remaining() > 1.0:
+        unproven = [n for n, r in enumerate(results) if r is not None and r.status is not Status.OPTIMAL
+                    and sizes[n] <= opts.lns_pairs]
+        unproven.sort(key=lambda n: results[n].bound - results[n].value, reverse=True)  # type: ignore[union-attr]
+        _run_threads(run, _Plan(unproven, sizes, threads), opts.gap_target)
+    done = [r for r in results if r is not None]
+    bound = ctx.fixed_value
+    for n, r in enumerate(results):
+        if r is None:  # never started (cancelled): keep the warm start
+            assignments.update({pid: start[pid] for pid in scopes[n].people if start.get(pid)})
+            bound += trivial_bound(scopes[n])
+        else:
+            assignments.update(r.assignments)
+            bound += r.bound
+    return _finish(problem, assignments, done, start, start_name, started, len(batches), sizes, ctx.stats,
+                   bound)
+
+
+def _better(old: ComponentResult, new: ComponentResult) -> ComponentResult:
+    """The better solution of two runs on the same scope, with the tighter of both bounds."""
+    best = new if new.value >= old.value else old
+    status = Status.OPTIMAL if Status.OPTIMAL in (new.status, old.status) else Status.FEASIBLE
+    return ComponentResult(status, best.assignments, best.value, min(old.bound, new.bound))
+
+
+def _run_threads(run: Callable[[_Plan, float], None], plan: _Plan, gap: float) -> None:
+    if plan.threads <= 1:
+        run(plan, gap)
+        return
+    pool = [threading.Thread(target=run, args=(plan, gap), daemon=True) for _ in range(plan.threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
 
 
 def _finish(problem: Problem, assignments: Assignments, results: list[ComponentResult],
             start: Assignments, start_name: str, started: float, n_batches: int,
-            sizes: list[int], ctx_stats: dict) -> Solution:
+            sizes: list[int], ctx_stats: dict, bound: float | None = None) -> Solution:
     broken = violations(problem, assignments)
     if broken:  # a modelling bug must never reach a caseworker: fall back to the warm start
         assignments, results = dict(start), []
     ev = evaluate(problem, assignments)
     statuses = {r.status for r in results}
     status = Status.OPTIMAL if results and statuses == {Status.OPTIMAL} or not sizes else Status.FEASIBLE
-    gap_sum = sum(max(0.0, r.bound - r.value) for r in results)
-    bound = ev.objective if status is Status.OPTIMAL else ev.objective + gap_sum
-    if broken:
+    if not sizes:
+        bound = ev.objective
+    if broken or bound is None:
         bound = None
         status = Status.FEASIBLE
+    else:
+        bound = max(bound, ev.objective)
     clean = {pid: gids for pid, gids in assignments.items() if gids}
     return Solution(
         status=status, assignments=clean, objective=ev.objective, bound=bound,
