@@ -118,6 +118,10 @@ class CrossUseReport:
             table.rows.append([self._name(lead), total, outside, ratio(outside, total)])
         return table
 
+    def short_of(self, name: str) -> str:
+        """The short name ("BSJ") of a provider given its table label ("… GmbH (BSJ)")."""
+        return name.rsplit("(", 1)[-1].rstrip(")") if name.endswith(")") else name
+
     def _outside(self, h: Holding) -> bool:
         return h.lead_provider_id is not None and self.offers[h.offer_id].provider_id != h.lead_provider_id
 
@@ -127,7 +131,8 @@ class CrossUseReport:
 
 def cross_provider(session: Session, *, filters: ReportFilters, today: date) -> CrossUseReport:
     """Offsets per provider pair and month (ledger) and the placements outside the lead provider."""
-    names = dict(session.exec(select(Provider.id, Provider.name)).all())
+    names = {pid: f"{name} ({short})" for pid, name, short in session.exec(
+        select(Provider.id, Provider.name, Provider.short_name)).all()}
     entries = (
         select(SharedUse.host_provider_id, SharedUse.lead_provider_id, OffsetEntry.month,
                func.sum(OffsetEntry.minutes), func.sum(OffsetEntry.amount_cents))

@@ -102,11 +102,11 @@ class ModuleHoursReport:
 
     def table(self, dimension: str) -> ReportTable:
         columns = [Column(DIMENSIONS[dimension], Kind.month if dimension == "monat" else Kind.text),
-                   Column("Fallmonate", Kind.count), Column("bewilligt mindestens", Kind.hours),
-                   Column("bewilligt höchstens", Kind.hours), Column("davon Gruppe bewilligt", Kind.hours),
-                   Column("geleistet Gruppe", Kind.hours), Column("geleistet einzeln", Kind.hours),
-                   Column("geleistet gesamt", Kind.hours), Column("Erfüllung", Kind.percent),
-                   Column("unter Band", Kind.count), Column("im Band", Kind.count), Column("über Band", Kind.count)]
+                   Column("Fallmonate", Kind.count), Column("Band von", Kind.hours), Column("Band bis", Kind.hours),
+                   Column("Gruppe bewilligt", Kind.hours), Column("Gruppe geleistet", Kind.hours),
+                   Column("Einzel geleistet", Kind.hours), Column("geleistet", Kind.hours),
+                   Column("Erfüllung", Kind.percent), Column("unter Band", Kind.count), Column("im Band", Kind.count),
+                   Column("über Band", Kind.count)]
         table = ReportTable(key=f"modulstunden-{dimension}", title=f"Modulstunden nach {DIMENSIONS[dimension]}",
                             columns=columns, note=NOTE)
         for key, _label, t in self.grouped(dimension):
@@ -115,10 +115,10 @@ class ModuleHoursReport:
         return table
 
 
-NOTE = ("Bewilligt: Betreuungsband des Moduls je Woche, anteilig für die Tage, an denen die Hilfe im Monat lief "
-        "(im laufenden Monat bis heute). Geleistet: besuchte Gruppenstunden plus gemeldete Einzelstunden. "
-        "Erfüllung: geleistet gesamt im Verhältnis zum bewilligten Mindestumfang. Fallmonate: junge Menschen je "
-        "Monat mit laufender Hilfe.")
+NOTE = ("Band von/bis: bewilligtes Betreuungsband des Moduls je Woche, anteilig für die Tage, an denen die Hilfe im "
+        "Monat lief (im laufenden Monat bis heute); Gruppe bewilligt: der festgelegte Gruppenanteil. Geleistet: "
+        "besuchte Gruppenstunden plus gemeldete Einzelstunden. Erfüllung: geleistet im Verhältnis zum unteren "
+        "Bandwert. Fallmonate: junge Menschen je Monat mit laufender Hilfe. Alle Stundenwerte in Stunden.")
 
 
 def _figures(t: HoursTotals) -> list:
