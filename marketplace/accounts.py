@@ -144,6 +144,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> boo
         return False
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     end_all_sessions(session, user)
     audit(session, user, AuditAction.update, "user_password", user.id)
     session.commit()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, false
 from sqlmodel import Field, SQLModel
 
 from .base import Role, lat_lon_checks, one_of, utc_field
@@ -102,6 +102,8 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = utc_field()
     last_login_at: datetime | None = utc_field()
     password_changed_at: datetime | None = utc_field()
+    # set when an administrator chose the password: the user must replace it at the next login
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = utc_field(now=True)
 
 

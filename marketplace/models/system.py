@@ -1,8 +1,9 @@
 """Cross-cutting records: notifications, audit trail, login attempts, API tokens."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import DDL, Index, event
 from sqlmodel import Field, SQLModel
 
 from .base import AuditAction, TokenScope, one_of, utc_field
@@ -42,6 +43,40 @@ class AuditEvent(SQLModel, table=True):
     object_type: str
     object_id: str | None = None
     case_id: int | None = Field(default=None, index=True)
+
+
+class AuditRowImmutable(RuntimeError):
+    """Raised when code tries to change or delete an audit row (the trail is append-only)."""
+
+
+def _refuse_audit_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:
+    raise AuditRowImmutable(f"audit_event {target.id} is append-only: rows cannot be changed or deleted")
+
+
+# Append-only, twice: the ORM refuses here, the database refuses by trigger (migration 0004,
+# also created with the table by `metadata.create_all` below), which covers bulk statements too.
+event.listen(AuditEvent, "before_update", _refuse_audit_change)
+event.listen(AuditEvent, "before_delete", _refuse_audit_change)
+
+#: SQLite triggers that make audit_event append-only (same text as in migration 0004).
+AUDIT_SQLITE_TRIGGERS = tuple(
+    f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+    f"BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+)
+#: PostgreSQL: one trigger function refusing row updates and deletes, and TRUNCATE.
+AUDIT_POSTGRES_DDL = (
+    "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$",
+    "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+)
+for _sql in AUDIT_SQLITE_TRIGGERS:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+for _sql in AUDIT_POSTGRES_DDL:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
 
 
 class LoginAttempt(SQLModel, table=True):
