@@ -40,6 +40,7 @@ HOUSEKEEPING_STEPS: list[tuple[str, str]] = [
     ("marketplace.offers", "warn_expiring_certifications"),
     ("marketplace.cases", "end_expired_crises"),
     ("marketplace.ledger", "book_open_months"),
+    ("marketplace.privacy", "anonymise_ended_cases"),
 ]
 
 
@@ -76,7 +77,7 @@ JOBS: dict[str, tuple[Callable[[], str], str, str, str]] = {
     # id: (function, config key of its time, default time, German description)
     "nightly": (nightly_rebalancing, "NIGHTLY_TIME", "02:00", "Nächtlicher Abgleich des ganzen Bezirks"),
     "housekeeping": (daily_housekeeping, "HOUSEKEEPING_TIME", "01:30",
-                     "Tagesaufgaben: Zertifikate, Kriseninterventionen, Verrechnung buchen"),
+                     "Tagesaufgaben: Zertifikate, Kriseninterventionen, Verrechnung buchen, Löschfristen"),
 }
 
 
