@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 #: Modules imported by `init_app` so that their `@register_command` commands exist (hook list).
 COMMAND_MODULES: list[str] = [
     "marketplace.scheduler", "marketplace.offer_cli", "marketplace.case_cli", "seed.history",
+    "marketplace.backup", "marketplace.privacy_cli",
 ]
 _registered: list[click.Command] = []
 
