@@ -171,9 +171,11 @@ def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
         done.set()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+    # With a relative gap limit CP-SAT says OPTIMAL when the gap is reached: only a closed gap is a proof.
+    proven = code == cp_model.OPTIMAL and solver.best_objective_bound <= solver.objective_value + 0.5
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
     value = model.to_real(solver.objective_value)
-    best = solver.objective_value if status is Status.OPTIMAL else solver.best_objective_bound
+    best = solver.objective_value if proven else max(solver.objective_value, solver.best_objective_bound)
     return ComponentResult(status, model.assignments(solver), value, max(value, model.to_bound(best)))
 
 

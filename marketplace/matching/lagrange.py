@@ -1,0 +1,183 @@
+"""A Lagrangian upper bound for scopes too large for one exact model.
+
+Relax the seats of every group with a price λ_g ≥ 0 per seat and drop the
+rules that couple young people or only restrict (minimum size, conflicts,
+time overlaps). What is left splits per young person: choose groups among
+the eligible ones within the hours maximum (pinned ones always) maximising
+
+    p(i) · (w.placed · [h > 0] + w.hours · min(h, target))  +  Σ_g (value(i, g) − λ_g)
+
+This is a knapsack over quarter hours (at most 4 · max hours ≤ a few dozen),
+solved exactly for all young people at once with numpy. For ANY λ ≥ 0
+
+    Σ_i best_i(λ) + Σ_g λ_g · seats_g  ≥  the optimum of the scope
+
+(weak duality; relaxing constraints only raises the maximum), so stopping at
+any time gives a valid bound. Subgradient steps with Polyak's step length
+(towards the best known solution value) lower the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .objective import pair_values
+from .scope import Scope
+
+_NEG = -1e18
+
+
+class _Data:
+    """The scope as arrays; people sorted by candidate count (descending) for prefix slicing."""
+
+    def __init__(self, scope: Scope):
+        problem, w = scope.problem, scope.problem.weights
+        assert not scope.fixed, "bounds are computed for whole components"
+        people = sorted(scope.people, key=lambda p: -len(scope.candidates[p]))
+        groups = scope.groups
+        gindex = {gid: n for n, gid in enumerate(groups)}
+        self.seats = np.array([problem.groups[g].seats for g in groups], dtype=float)
+        quarters = np.array([problem.groups[g].minutes // 15 for g in groups], dtype=np.int64)
+        n = len(people)
+        self.n = n
+        self.const = 0.0
+        self.cap = np.zeros(n, dtype=np.int64)  # quarter hours left after pinned groups
+        self.base_q = np.zeros(n, dtype=np.int64)  # quarter hours of pinned groups
+        self.pin_value = np.zeros(n)
+        counts = []
+        cols: list[list[int]] = []
+        vals: list[list[float]] = []
+        self.pin_groups: list[int] = []  # group index of every pinned pair (always taken)
+        self.priority_hours = np.zeros(n)
+        self.priority_placed = np.zeros(n)
+        self.target = np.zeros(n)
+        for i, pid in enumerate(people):
+            y = problem.people[pid]
+            self.const -= w["change"] * len(set(y.current))
+            limit = math.floor(4 * y.max_hours + 4e-9)
+            pinned = set(y.pinned)
+            mine_c, mine_v = [], []
+            for gid in scope.candidates[pid]:
+                value = sum(pair_values(problem, pid, gid).values())
+                if gid in pinned:
+                    self.pin_value[i] += value
+                    self.base_q[i] += quarters[gindex[gid]]
+                    self.pin_groups.append(gindex[gid])
+                elif quarters[gindex[gid]] <= limit:
+                    mine_c.append(gindex[gid])
+                    mine_v.append(value)
+            self.cap[i] = max(0, limit - self.base_q[i])
+            self.priority_hours[i] = y.priority * w["hours"]
+            self.priority_placed[i] = y.priority * w["placed"]
+            self.target[i] = y.target
+            counts.append(len(mine_c))
+            cols.append(mine_c)
+            vals.append(mine_v)
+        order = np.argsort(-np.array(counts, dtype=np.int64), kind="stable")  # pinned may shift counts
+        self._reorder(order, counts, cols, vals)
+        self.quarters = quarters
+        self.qmax = int(self.cap.max()) if n else 0
+        self.k = int(self.counts.max()) if n else 0
+        # prefix[k]: people with more than k candidates (a prefix, counts are sorted descending)
+        self.prefix = [int(np.searchsorted(-self.counts, -k, side="left")) for k in range(self.k)]
+        self.col = np.zeros((n, max(1, self.k)), dtype=np.int64)
+        self.val = np.full((n, max(1, self.k)), _NEG)
+        for i in range(n):
+            c = self.counts[i]
+            self.col[i, :c] = self.cols[i]
+            self.val[i, :c] = self.vals[i]
+        self.qk = quarters[self.col]
+        self.pin_usage = np.bincount(np.array(self.pin_groups, dtype=np.int64), minlength=len(groups)).astype(float)
+        # Value of h quarter hours (plus pinned ones) for each person, by h = 0..qmax.
+        hq = (self.base_q[:, None] + np.arange(self.qmax + 1)[None, :]) / 4.0
+        self.hours_value = (self.priority_hours[:, None] * np.minimum(hq, self.target[:, None])
+                            + self.priority_placed[:, None] * (hq > 0))
+        self.hours_value[np.arange(self.qmax + 1)[None, :] > self.cap[:, None]] = _NEG
+
+    def _reorder(self, order: np.ndarray, counts: list[int], cols: list[list[int]], vals: list[list[float]]) -> None:
+        self.counts = np.array(counts, dtype=np.int64)[order]
+        self.cols = [cols[i] for i in order]
+        self.vals = [vals[i] for i in order]
+        for name in ("cap", "base_q", "pin_value", "priority_hours", "priority_placed", "target"):
+            setattr(self, name, getattr(self, name)[order])
+
+
+def _evaluate(d: _Data, price: np.ndarray, need_usage: bool) -> tuple[float, np.ndarray | None]:
+    """Σ_i best_i(price) + Σ_g price_g seats_g + constant, and the seats the best choices use."""
+    q1 = d.qmax + 1
+    table = np.full((d.n, q1), _NEG)
+    table[:, 0] = 0.0
+    reduced = d.val - price[d.col]
+    takes = []
+    rows = np.arange(q1)
+    for k in range(d.k):
+        m = d.prefix[k]
+        if m == 0:
+            break
+        sub = table[:m]
+        src = rows[None, :] - d.qk[:m, k][:, None]
+        ok = src >= 0
+        cand = np.where(ok, np.take_along_axis(sub, np.maximum(src, 0), axis=1), _NEG) + reduced[:m, k][:, None]
+        take = cand > sub
+        if need_usage:
+            takes.append(take)
+        np.maximum(sub, cand, out=sub)
+    total = table + d.hours_value
+    best_q = np.argmax(total, axis=1)
+    best = total[np.arange(d.n), best_q]
+    value = float(best.sum() + d.pin_value.sum() - price @ d.pin_usage + price @ d.seats + d.const)
+    if not need_usage:
+        return value, None
+    usage = d.pin_usage.copy()
+    q = best_q.copy()
+    for k in range(len(takes) - 1, -1, -1):
+        m = d.prefix[k]
+        chosen = takes[k][np.arange(m), q[:m]]
+        if chosen.any():
+            np.add.at(usage, d.col[:m, k][chosen], 1.0)
+            q[:m] -= np.where(chosen, d.qk[:m, k], 0)
+    return value, usage
+
+
+def lagrangian_bound(scope: Scope, time_limit: float, target: float | None = None,
+                     iterations: int = 10_000) -> tuple[float, dict[str, float]]:
+    """An upper bound of the scope's exact objective, and stats (iterations, first bound).
+
+    `target` is a value a feasible solution reaches (Polyak's step length aims at it);
+    without one the step length falls back to a fraction of the bound.
+    """
+    started = time.monotonic()
+    d = _Data(scope)
+    price = np.zeros(len(d.seats))
+    best = math.inf
+    first = None
+    theta = 1.0
+    stall = 0
+    n = 0
+    for n in range(1, iterations + 1):  # noqa: B007
+        value, usage = _evaluate(d, price, need_usage=True)
+        assert usage is not None
+        if first is None:
+            first = value
+        if value < best - 1e-9 * abs(value):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                theta, stall = theta / 2, 0
+        if time.monotonic() - started > time_limit or theta < 1e-4:
+            break
+        grad = d.seats - usage  # the bound's slope along price
+        grad[(price <= 0) & (grad > 0)] = 0.0  # projection: prices stay >= 0
+        norm = float(grad @ grad)
+        if norm == 0:
+            break
+        goal = target if target is not None and target < value else 0.99 * value
+        price = np.maximum(0.0, price - theta * (value - goal) / norm * grad)
+    # Pad for floating point: the sums above are over many terms of up to ~1e4.
+    pad = 1e-9 * abs(best) + 1e-6 * (d.n + len(d.seats))
+    return best + pad, {"lagrange_iterations": n, "lagrange_first": round(first or 0.0, 2),
+                        "lagrange_s": round(time.monotonic() - started, 2)}
