@@ -114,6 +114,8 @@ def _legend(series: Sequence[Series], x: float, y: float, width: float) -> tuple
 
 def _summary(labels: Sequence[str], series: Sequence[Series], fmt: Callable[[float | None], str]) -> str:
     """A sentence per series: its highest and lowest value (part of the text alternative)."""
+    if not labels or not series:
+        return "Keine Werte für diese Auswahl."
     sentences = []
     for s in series:
         pairs = [(v, label) for v, label in zip(s.values, labels, strict=False) if v is not None]
