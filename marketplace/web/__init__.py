@@ -42,6 +42,7 @@ OPTIONAL_BLUEPRINT_MODULES: list[str] = [
     "settings",
     "admin",
     "api",
+    "tokens",
 ]
 
 _DEFAULTS = {
