@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from .problems import problem_response
 from .security import is_htmx, unauthorized, wants_json
 
 #: Title and explanation per status code.
@@ -36,11 +37,9 @@ ALERT_TARGET = "#htmx-alerts"
 def render_error(code: int, detail: str | None = None) -> Response | tuple[str, int, dict[str, str]]:
     """The error answer for the current request: JSON, htmx fragment or full page."""
     title, text = MESSAGES.get(code, MESSAGES[500])
-    text = detail or text
     if wants_json():
-        response = jsonify(error=code, title=title, message=text)
-        response.status_code = code
-        return response
+        return problem_response(code, detail)
+    text = detail or text
     if is_htmx():
         body = render_template("errors/partials/error.html", code=code, title=title, text=text)
         return body, code, {"HX-Retarget": ALERT_TARGET, "HX-Reswap": "innerHTML"}
@@ -55,11 +54,17 @@ def handle_http_exception(exc: HTTPException) -> Response | tuple[str, int, dict
     code = exc.code or 500
     if code == 401:
         return unauthorized()
+    if wants_json():  # RFC 9457 problem details, keeping headers such as Allow (405)
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem_response(code, detail_of(exc), headers=headers)
     if code not in MESSAGES:
         return exc.get_response()
-    # abort(403, "Deutscher Text") passes a view-specific explanation; the default one is English.
-    detail = exc.description if exc.description != type(exc).description else None
-    return render_error(code, detail)
+    return render_error(code, detail_of(exc))
+
+
+def detail_of(exc: HTTPException) -> str | None:
+    """abort(403, "Deutscher Text") passes a view-specific explanation; the default one is English."""
+    return exc.description if exc.description != type(exc).description else None
 
 
 def handle_csrf_error(_exc: CSRFError) -> Response | tuple[str, int, dict[str, str]]:

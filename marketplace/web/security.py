@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, url_for
 from flask_htmx import HTMX
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -17,8 +17,10 @@ from werkzeug.wrappers import Response
 
 from ..access import declared_roles, is_public
 from ..accounts import LoginPolicy
+from ..api_tokens import authenticate as authenticate_token
 from ..db import get_session
 from ..models import User
+from .problems import problem_response
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -26,6 +28,10 @@ login_manager = LoginManager()
 
 #: Blueprints that speak JSON: their 401/403/404 answers are JSON, not redirects or pages.
 JSON_BLUEPRINTS: set[str] = {"api"}
+#: Pages under /api/ that are HTML for people (errors there are pages, anonymous users go to login).
+HTML_ENDPOINTS: set[str] = {"api.docs"}
+#: Paths that authenticate by API token only.
+TOKEN_ONLY_PREFIX = "/api/v1/"
 
 LOGIN_MESSAGE = "Bitte melden Sie sich an, um diese Seite zu sehen."
 
@@ -63,7 +69,13 @@ class AnonymousUser(AnonymousUserMixin):
 
 
 def load_user(user_id: str) -> LoginUser | None:
-    """Flask-Login loader: accept the cookie only while its session version is current."""
+    """Flask-Login loader: accept the cookie only while its session version is current.
+
+    The versioned JSON API (`/api/v1/`) ignores cookies: it authenticates by token only, so a
+    browser session can never write through it (no ambient authority, hence no CSRF there).
+    """
+    if is_token_only_request():
+        return None
     try:
         raw_id, raw_version = user_id.split(":", 1)
         uid, version = int(raw_id), int(raw_version)
@@ -76,8 +88,33 @@ def load_user(user_id: str) -> LoginUser | None:
 
 
 def wants_json() -> bool:
-    """True for requests to a JSON blueprint (the API)."""
+    """True for requests to a JSON blueprint (the API); its HTML documentation page excepted."""
+    if request.endpoint in HTML_ENDPOINTS:
+        return False
     return request.blueprint in JSON_BLUEPRINTS or request.path.startswith("/api/")
+
+
+def is_token_only_request() -> bool:
+    """True for the versioned JSON API, which accepts API tokens only (no cookie sessions)."""
+    return request.path.startswith(TOKEN_ONLY_PREFIX)
+
+
+def load_user_from_token(req: Any) -> LoginUser | None:
+    """Flask-Login request loader: `Authorization: Bearer <token>` on API paths (/api/...).
+
+    The token is remembered in `g.api_token` (its scope is checked by the API blueprint).
+    """
+    if not req.path.startswith("/api/"):
+        return None
+    header = req.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    found = authenticate_token(get_session(), secret.strip())
+    if found is None:
+        return None
+    g.api_token = found[0]
+    return LoginUser(found[1])
 
 
 def is_htmx() -> bool:
@@ -100,9 +137,7 @@ def safe_next(target: str | None) -> str | None:
 def unauthorized() -> Response:
     """Anonymous access to a protected view: login redirect, htmx full-page redirect, or JSON 401."""
     if wants_json():
-        response = jsonify(error="unauthorized", message="Anmeldung erforderlich.")
-        response.status_code = 401
-        return response
+        return problem_response(401)
     if request.method == "GET":
         next_url = safe_next(request.full_path.rstrip("?"))
     else:
@@ -179,6 +214,7 @@ def init_app(app: Flask) -> None:
     login_manager.needs_refresh_message_category = "info"
     login_manager.anonymous_user = AnonymousUser
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_token)
     login_manager.unauthorized_handler(unauthorized)
 
     app.before_request(guard_request)

@@ -78,7 +78,8 @@ def test_htmx_errors_are_fragments_retargeted_to_alerts(client):
 def test_api_paths_get_json_errors(client):
     response = client.get("/api/gibt-es-nicht")
     assert response.status_code == 404
-    assert response.get_json()["title"] == "Seite nicht gefunden"
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Nicht gefunden"
 
 
 def test_too_large_request_is_413_in_german(app, client):
