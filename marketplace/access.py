@@ -7,9 +7,9 @@ Three layers, each denying unless something explicitly allows:
    declaration (`@require_role(...)` or `@require_login`). A view without a declaration
    answers 403 even for logged-in users, so a new route is never accidentally open.
 2. **Record level.** Predicates `can_view_offer`, `can_edit_offer`, `can_view_young_person`,
-   `can_view_pseudonym`, `can_view_provider_records` answer for one record.
-3. **Lists.** `scope_offers`, `scope_young_people`, `scope_pseudonyms` narrow a `select()` to
-   the rows a user may see.
+   `can_view_pseudonym`, `can_view_placement`, `can_view_provider_records` answer for one record.
+3. **Lists.** `scope_offers`, `scope_young_people`, `scope_pseudonyms`, `scope_placements` narrow a
+   `select()` to the rows a user may see.
 
 Predicates take any object with `role`, `provider_id` and `team_id` (the `User` row or the
 Flask-Login wrapper around it) and return False for anonymous or unknown roles.
@@ -152,6 +152,14 @@ def can_view_pseudonym(session: Session, user: Any, yp: YoungPerson) -> bool:
     return session.exec(query).first() is not None
 
 
+def can_view_placement(user: Any, offer: GroupOffer, yp: YoungPerson) -> bool:
+    """A placement (Belegung): whoever sees the full case, and the hosting provider's coordinators
+    (who see the young person at pseudonym level only)."""
+    if can_view_young_person(user, yp):
+        return True
+    return has_role(user, Role.coordinator) and user.provider_id is not None and offer.provider_id == user.provider_id
+
+
 def can_view_provider_records(user: Any, provider_id: int | None) -> bool:
     """A provider's internal records (ledger, attendance, drafts): its own coordinators, planning, admin."""
     if has_role(user, Role.planner, Role.admin):
@@ -201,6 +209,18 @@ def scope_pseudonyms(query: Any, user: Any) -> Any:
         .where(Placement.status.in_(PROVIDER_VISIBLE_PLACEMENT_STATUSES))
     )
     return query.where(or_(YoungPerson.lead_provider_id == user.provider_id, YoungPerson.id.in_(placed_here)))
+
+
+def scope_placements(query: Any, user: Any) -> Any:
+    """Narrow a `select(Placement ...)` joined with `GroupOffer` and `YoungPerson` to the placements
+    `user` may see (see `can_view_placement`)."""
+    if has_role(user, Role.planner):
+        return query
+    if has_role(user, Role.caseworker) and user.team_id is not None:
+        return query.where(YoungPerson.team_id == user.team_id)
+    if has_role(user, Role.coordinator) and user.provider_id is not None:
+        return query.where(GroupOffer.provider_id == user.provider_id)
+    return query.where(false())
 
 
 def get_or_404(session: Session, model: type, object_id: int) -> Any:

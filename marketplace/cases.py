@@ -212,6 +212,15 @@ def register_young_person(
     Group-hours target and maximum default from the module. A crisis module gets priority 3
     and `crisis_ends_on` = approval start + the module's `max_weeks`.
     """
+    yp = add_young_person(session, actor=actor, fields=fields, today=today)
+    session.commit()
+    session.refresh(yp)
+    return yp
+
+
+def add_young_person(session: Session, *, actor: Any, fields: CaseFields, today: date | None = None) -> YoungPerson:
+    """`register_young_person` without the commit: validated, added and flushed, for a caller that
+    writes several cases in one transaction (bulk import: all or nothing)."""
     _require_writer(actor)
     today = today or today_berlin()
     fields = replace(fields)
@@ -232,8 +241,7 @@ def register_young_person(
     session.flush()
     _write_links(session, yp, fields, actor_id=actor.id)
     audit(session, actor, AuditAction.create.value, OBJECT_TYPE, yp.id, case_id=yp.id)
-    session.commit()
-    session.refresh(yp)
+    session.flush()
     return yp
 
 

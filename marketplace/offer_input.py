@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from .models import Category, EntryMode, Municipality
+from .models import GENDER_SETS, Category, EntryMode, Municipality
 
 MAX_AGE = 27
 MAX_TITLE = 200
@@ -395,6 +395,8 @@ def check_offer(session: Session, values: Mapping[str, Any], *, seats_taken: int
             errors[name] = "Der Text enthält ein ungültiges Steuerzeichen."
     if values.get("entry_mode") not in {m.value for m in EntryMode}:
         errors["entry_mode"] = "Bitte wählen Sie „offen“ oder „geschlossen“."
+    if values.get("genders") not in (None, *GENDER_SETS):
+        errors["genders"] = "Bitte wählen Sie, für wen die Gruppe offen ist (leer = alle; sonst z. B. „f,d“)."
     _check_ages(values, errors)
     _check_seats(values, errors, seats_taken)
     _check_dates(values, errors)

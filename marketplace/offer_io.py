@@ -461,6 +461,17 @@ def import_offers(session: Session, *, actor: Any, filename: str, data: bytes) -
     offers, errors = validate_rows(session, rows)
     if errors:
         raise OfferImportError(errors)
+    return create_drafts(session, actor=actor, offers=offers, source=_short(filename))
+
+
+def create_drafts(session: Session, *, actor: Any, offers: Sequence[tuple[int, OfferInput]],
+                  source: str) -> list[GroupOffer]:
+    """Write checked offers (row number, input) as drafts of the actor's provider in ONE transaction.
+
+    The caller has checked every row (`check_offer`); a database refusal still writes nothing.
+    """
+    if not has_role(actor, Role.coordinator) or actor.provider_id is None:
+        raise OfferImportDenied("only a provider's coordinator imports offers")
     created = []
     try:
         categories = {c.id: c for c in session.exec(select(Category)).all()}
@@ -473,7 +484,7 @@ def import_offers(session: Session, *, actor: Any, filename: str, data: bytes) -
             session.add_all(OfferSession(offer_id=offer.id, weekday=s.weekday, start_minute=s.start_minute,
                                          end_minute=s.end_minute) for s in data_row.sessions)
             session.add(OfferStatusEvent(offer_id=offer.id, from_status=None, to_status=OfferStatus.draft.value,
-                                         actor_id=actor.id, reason=f"Importiert ({_short(filename)}, Zeile {number})"))
+                                         actor_id=actor.id, reason=f"Importiert ({source}, Zeile {number})"))
             audit(session, actor, AuditAction.create, "group_offer", offer.id)
             created.append(offer)
         session.commit()
@@ -511,6 +522,6 @@ def template_table() -> tuple[tuple[str, ...], list[list[Any]]]:
 
 __all__ = [
     "COLUMNS", "HEADERS", "MAX_ROWS", "MAX_UPLOAD_BYTES", "OfferImportDenied", "OfferImportError", "RowError",
-    "can_export", "export_offers", "export_table", "format_sessions", "import_offers", "template_table",
-    "validate_rows",
+    "can_export", "create_drafts", "export_offers", "export_table", "format_sessions", "import_offers",
+    "template_table", "validate_rows",
 ]
