@@ -161,7 +161,8 @@ def district_map(
     """
     places = list(places)
     markers = list(markers)
-    margin = 40.0
+    halo = max(18.0, min(46.0, width / 18))
+    margin = halo + 8
     projection = _Projection([(p.lat, p.lon) for p in places] + [(m.lat, m.lon) for m in markers],
                              width, margin)
     regions: list[str] = []
@@ -189,7 +190,6 @@ def district_map(
     ]
 
     # Sozialraum areas: a soft halo around each municipality, in its region's colour.
-    halo = max(18.0, min(46.0, width / 18))
     out.append('<g class="map-regions" aria-hidden="true">')
     for place in places:
         x, y = projection(place.lat, place.lon)
@@ -197,8 +197,9 @@ def district_map(
         out.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(halo)}" fill="{fill}" fill-opacity="0.13"/>')
     out.append("</g>")
 
-    # Municipalities: dot, label, tooltip.
+    # Municipalities: dot with tooltip; their labels are drawn last, above the markers.
     taken: list[tuple[float, float, float, float]] = []
+    labels: list[str] = []
     out.append('<g class="map-places">')
     for place in sorted(places, key=lambda p: (-p.lat, p.lon)):
         x, y = projection(place.lat, place.lon)
@@ -207,9 +208,11 @@ def district_map(
         tip = place.name + (f" ({place.region})" if place.region else "")
         out.append(
             f'<g class="map-place"><title>{escape(tip)}</title>'
-            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3.5" fill="{fill}" stroke="#ffffff" stroke-width="1"/>'
-            f'<text x="{_fmt(lx)}" y="{_fmt(ly)}" text-anchor="{anchor}" font-size="11" fill="#34444c"'
-            f' stroke="#f8faf9" stroke-width="3" paint-order="stroke">{escape(place.name)}</text></g>'
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3.5" fill="{fill}" stroke="#ffffff" stroke-width="1"/></g>'
+        )
+        labels.append(
+            f'<text x="{_fmt(lx)}" y="{_fmt(ly)}" text-anchor="{anchor}" font-size="11" fill="#1f2a30"'
+            f' stroke="#f8faf9" stroke-width="3" stroke-opacity="0.85" paint-order="stroke">{escape(place.name)}</text>'
         )
     out.append("</g>")
 
@@ -230,6 +233,8 @@ def district_map(
         else:
             out.append(f'<g class="map-offer map-offer-{cls}">{body}</g>')
     out.append("</g>")
+    # Labels on top (readable over markers) but transparent to the pointer (markers stay clickable).
+    out.append('<g class="map-labels" aria-hidden="true" pointer-events="none">' + "".join(labels) + "</g>")
 
     if show_legend:
         out.append(_legend(regions, colour, map_height, width))

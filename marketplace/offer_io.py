@@ -147,6 +147,7 @@ ERROR_COLUMN = {
     "offset_rate": "Verrechnungssatz (€/Std.)",
 }
 _BY_KEY = {c.key: c for c in COLUMNS}
+_COLUMN_ORDER = {c.header: i for i, c in enumerate(COLUMNS)}
 _RATE_INDEX = HEADERS.index("Verrechnungssatz (€/Std.)")
 
 
@@ -435,7 +436,7 @@ def validate_rows(session: Session, rows: list[list[str]]) -> tuple[list[tuple[i
             column = ERROR_COLUMN.get(key.split("-", 1)[0], "Termine" if key.startswith("sessions") else None)
             if column is None or column not in row_errors:
                 row_errors.setdefault(column or "", message)
-        for column, message in row_errors.items():
+        for column, message in sorted(row_errors.items(), key=lambda item: _COLUMN_ORDER.get(item[0], 99)):
             errors.append(RowError(number, column or None, message))
         if not row_errors:
             offers.append((number, to_offer_input(values)))

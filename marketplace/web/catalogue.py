@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, make_response, request, url_for
 from flask_login import current_user
 from sqlmodel import select
+from werkzeug.wrappers import Response
 
 from ..access import has_role, require_login
 from ..attendance import upcoming_session_dates
@@ -27,6 +28,7 @@ from ..timeutil import today_berlin
 from .filters import WEEKDAYS
 from .nav import endpoint_exists
 from .rendering import render_page
+from .security import is_htmx
 
 bp = Blueprint("catalogue", __name__, url_prefix="/katalog")
 
@@ -149,7 +151,7 @@ def _context(filters: CatalogueFilters, errors: dict[str, str]) -> dict[str, Any
 
 @bp.route("/")
 @require_login
-def index() -> tuple[str, int]:
+def index() -> Response:
     """The list of offers with filters; htmx asks for the results only (pagination, filter changes)."""
     filters, errors = parse_filters(request.args, current_user)
     session = get_session()
@@ -162,12 +164,13 @@ def index() -> tuple[str, int]:
     upcoming = {entry.offer.id: upcoming_session_dates(entry.offer, today, count=3) for entry in page.items}
     body = render_page("catalogue/index.html", "catalogue/partials/results.html",
                        results=page, page_urls=page_urls, upcoming=upcoming, **context)
-    return body, 400 if errors else 200
+    return _answer(body, errors, context["list_url"] if request.args.get("seite") is None
+                   else url_for("catalogue.index", **context["form"], seite=page.page))
 
 
 @bp.route("/karte")
 @require_login
-def map() -> tuple[str, int]:  # noqa: A001  (the endpoint name is the contract: catalogue.map)
+def map() -> Response:  # noqa: A001  (the endpoint name is the contract: catalogue.map)
     """The district map with the same filters: municipalities by Sozialraum, offers as markers."""
     filters, errors = parse_filters(request.args, current_user)
     session = get_session()
@@ -185,7 +188,15 @@ def map() -> tuple[str, int]:  # noqa: A001  (the endpoint name is the contract:
     svg = district_map(places, markers, title="Karte der Gruppenangebote im Landkreis")
     body = render_page("catalogue/map.html", "catalogue/partials/map_results.html",
                        results=page, svg=svg, **context)
-    return body, 400 if errors else 200
+    return _answer(body, errors, context["map_url"])
+
+
+def _answer(body: str, errors: dict[str, str], clean_url: str) -> Response:
+    """The response; for htmx with the address to show (only the filters that were set, HX-Push-Url)."""
+    response = make_response(body, 400 if errors else 200)
+    if is_htmx():
+        response.headers["HX-Push-Url"] = clean_url
+    return response
 
 
 def _municipalities_query() -> Any:

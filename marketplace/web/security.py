@@ -227,13 +227,16 @@ def init_app(app: Flask) -> None:
         return {"htmx_config": HTMX_CONFIG}
 
 
-#: htmx settings, sent in <meta name="htmx-config">: no eval, no injected <style> (CSP),
+#: htmx settings, sent in <meta name="htmx-config">: no eval, no injected <style> or style settling (CSP),
 #: no page snapshots in localStorage (case data!), and error fragments are swapped
 #: (the error handlers retarget them into the alert region of the layout).
 HTMX_CONFIG: dict[str, Any] = {
     "allowEval": False,
     "allowScriptTags": False,
     "includeIndicatorStyles": False,
+    # htmx's settle step copies "style" attributes between old and new elements; the CSP
+    # (style-src 'self') blocks that and the browser logs an error on every such swap.
+    "attributesToSettle": ["class", "width", "height"],
     "historyCacheSize": 0,
     "refreshOnHistoryMiss": True,
     "selfRequestsOnly": True,

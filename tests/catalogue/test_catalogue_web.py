@@ -128,7 +128,9 @@ def test_planner_can_filter_by_status_and_distance_is_shown(client, session, dis
 def test_map_markers_link_to_the_offer_and_carry_titles(app, client, session, district):
     log_in(client, session, Role.caseworker)
     html = client.get("/katalog/karte?alter=12").get_data(as_text=True)
-    svg = html[html.index("<svg"): html.index("</svg>") + 6]
+    start = html.index('class="district-map"')
+    start = html.rindex("<svg", 0, start)
+    svg = html[start: html.index("</svg>", start) + 6]
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     links = root.findall(f".//{ns}a")

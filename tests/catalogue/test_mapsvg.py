@@ -28,13 +28,17 @@ def test_map_is_valid_svg_with_title_desc_and_a_dot_per_municipality():
     assert root.find(f"{SVG}title").text == "Kreiskarte"
     assert "4 Gemeinden in 3 Sozialräumen" in root.find(f"{SVG}desc").text
     places = root.findall(f".//{SVG}g[@class='map-place']")
-    assert sorted(p.find(f"{SVG}text").text for p in places) == sorted(p.name for p in PLACES)
-    assert all(p.find(f"{SVG}title") is not None for p in places)
+    assert sorted(p.find(f"{SVG}title").text.split(" (")[0] for p in places) == sorted(p.name for p in PLACES)
+    labels = root.find(f".//{SVG}g[@class='map-labels']")
+    assert sorted(t.text for t in labels) == sorted(p.name for p in PLACES)
+    assert labels.get("pointer-events") == "none"  # labels never block a marker
+    groups = [g.get("class") for g in root if g.tag == f"{SVG}g"]
+    assert groups.index("map-labels") > groups.index("map-offers")  # drawn above the markers
 
 
 def test_projection_keeps_the_geography():
     root = parse(district_map(PLACES))
-    dots = {g.find(f"{SVG}text").text: g.find(f"{SVG}circle") for g in root.iter(f"{SVG}g")
+    dots = {g.find(f"{SVG}title").text.split(" (")[0]: g.find(f"{SVG}circle") for g in root.iter(f"{SVG}g")
             if g.get("class") == "map-place"}
     x = {name: float(c.get("cx")) for name, c in dots.items()}
     y = {name: float(c.get("cy")) for name, c in dots.items()}
@@ -46,8 +50,8 @@ def test_projection_keeps_the_geography():
 
 def test_sozialraum_colours_are_shared_within_a_region_and_legend_lists_regions():
     root = parse(district_map(PLACES))
-    fills = {g.find(f"{SVG}text").text: g.find(f"{SVG}circle").get("fill") for g in root.iter(f"{SVG}g")
-             if g.get("class") == "map-place"}
+    fills = {g.find(f"{SVG}title").text.split(" (")[0]: g.find(f"{SVG}circle").get("fill")
+             for g in root.iter(f"{SVG}g") if g.get("class") == "map-place"}
     assert fills["Groß-Umstadt"] == fills["Fischbachtal"] != fills["Dieburg"] != fills["Pfungstadt"]
     legend = root.find(f".//{SVG}g[@class='map-legend']")
     texts = [t.text for t in legend.iter(f"{SVG}text")]

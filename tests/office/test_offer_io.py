@@ -159,6 +159,11 @@ def test_every_row_error_is_reported_with_row_and_column_and_nothing_is_written(
     assert any(m.startswith("Zeile 5, Spalte 'Termine': Bitte wählen Sie Uhrzeiten im Viertelstundentakt")
                for m in messages)
     assert not any(m.startswith("Zeile 2") for m in messages)
+    rows_in_order = [e.row for e in problem.value.errors]
+    assert rows_in_order == sorted(rows_in_order)  # by row, and within a row by column as in the file spec
+    row4 = [e.column for e in problem.value.errors if e.row == 4]
+    assert row4 == ["Kategorien", "Alter bis", "Termine", "Erster Termin", "Gemeinde", "Plätze",
+                    "Verrechnungssatz (€/Std.)"]
     assert count_offers(session) == 0  # the good rows were not written either
 
 
