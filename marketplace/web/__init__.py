@@ -41,6 +41,8 @@ OPTIONAL_BLUEPRINT_MODULES: list[str] = [
     "ledger",
     "settings",
     "admin",
+    "reauth",
+    "privacy",
     "api",
     "tokens",
 ]

@@ -19,6 +19,7 @@ from ..ledger import LedgerError, book_month, close_month, parse_month, statemen
 from ..ledger_export import statement_csv, statement_pdf, statement_xlsx
 from ..models import Role
 from ..timeutil import month_key, today_berlin
+from .reauth import recent_login
 from .rendering import render_page
 
 bp = Blueprint("ledger", __name__, url_prefix="/verrechnung")
@@ -93,6 +94,7 @@ def book(month: str) -> Response:
 
 @bp.route("/<month>/abschliessen", methods=["POST"])
 @require_role(Role.planner)
+@recent_login(minutes=15)
 def close(month: str) -> Response:
     month = _month_or_400(month)
     session = get_session()

@@ -48,6 +48,7 @@ NAVIGATION: dict[str, list[NavItem]] = {
     Role.admin.value: [
         NavItem("Benutzer", "admin.users"),
         NavItem("Träger", "admin.providers"),
+        NavItem("ASD-Teams", "admin.teams"),
     ],
 }
 

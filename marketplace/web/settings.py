@@ -10,6 +10,7 @@ from ..access import require_role
 from ..db import get_session
 from ..models import Role
 from ..solver_settings import WEIGHTS, SettingsError, parse_settings, read_settings, save_settings
+from .reauth import recent_login
 from .rendering import render_page
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
@@ -21,6 +22,7 @@ def _number_text(value: float) -> str:
 
 @bp.route("/", methods=["GET", "POST"])
 @require_role(Role.planner)
+@recent_login(minutes=15)
 def index() -> Response | tuple[str, int] | str:
     session = get_session()
     errors: dict[str, str] = {}
