@@ -159,7 +159,7 @@ def explanation(run_id: int, key: str) -> str:
     result = explain_person(problem, assignments, key)
     texts = [result.summary, *result.lines, *result.reasons]
     labels = _key_labels(texts)
-    audit(get_session(), current_user, "view", "young_person", key[1:], case_id=int(key[1:]))
+    audit(get_session(), current_user, "view", "solver_run", run.id, case_id=int(key[1:]))
     get_session().commit()
     return render_page("runs/partials/explanation.html", "runs/partials/explanation.html",
                        summary=relabel(result.summary, labels, {}),
