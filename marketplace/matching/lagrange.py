@@ -105,12 +105,11 @@ class _Data:
             setattr(self, name, getattr(self, name)[order])
 
 
-def _evaluate(d: _Data, price: np.ndarray, need_usage: bool) -> tuple[float, np.ndarray | None]:
-    """Σ_i best_i(price) + Σ_g price_g seats_g + constant, and the seats the best choices use."""
+def _people(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[float, np.ndarray | None]:
+    """Σ_i of each person's best set under `reduced` pair values (pinned groups excluded), and the choice."""
     q1 = d.qmax + 1
     table = np.full((d.n, q1), _NEG)
     table[:, 0] = 0.0
-    reduced = d.val - price[d.col]
     takes = []
     rows = np.arange(q1)
     for k in range(d.k):
@@ -122,44 +121,125 @@ def _evaluate(d: _Data, price: np.ndarray, need_usage: bool) -> tuple[float, np.
         ok = src >= 0
         cand = np.where(ok, np.take_along_axis(sub, np.maximum(src, 0), axis=1), _NEG) + reduced[:m, k][:, None]
         take = cand > sub
-        if need_usage:
+        if need_choice:
             takes.append(take)
         np.maximum(sub, cand, out=sub)
     total = table + d.hours_value
     best_q = np.argmax(total, axis=1)
-    best = total[np.arange(d.n), best_q]
-    value = float(best.sum() + d.pin_value.sum() - price @ d.pin_usage + price @ d.seats + d.const)
-    if not need_usage:
+    value = float(total[np.arange(d.n), best_q].sum() + d.pin_value.sum())
+    if not need_choice:
         return value, None
-    usage = d.pin_usage.copy()
+    choice = np.zeros(reduced.shape, dtype=bool)
     q = best_q.copy()
     for k in range(len(takes) - 1, -1, -1):
         m = d.prefix[k]
         chosen = takes[k][np.arange(m), q[:m]]
-        if chosen.any():
-            np.add.at(usage, d.col[:m, k][chosen], 1.0)
-            q[:m] -= np.where(chosen, d.qk[:m, k], 0)
+        choice[:m, k] = chosen
+        q[:m] -= np.where(chosen, d.qk[:m, k], 0)
+    return value, choice
+
+
+def _evaluate(d: _Data, price: np.ndarray, need_usage: bool) -> tuple[float, np.ndarray | None]:
+    """Seat prices: Σ_i best_i(price) + Σ_g price_g seats_g + constant, and the seats the choices use."""
+    people, choice = _people(d, d.val - price[d.col], need_usage)
+    value = people - float(price @ d.pin_usage) + float(price @ d.seats) + d.const
+    if choice is None:
+        return value, None
+    usage = d.pin_usage + np.bincount(d.col[choice], minlength=len(d.seats))
     return value, usage
 
 
+class _Groups:
+    """The group side of the split relaxation: each group takes 0 or min_size..seats of its free pairs."""
+
+    def __init__(self, d: _Data, scope: Scope):
+        problem = scope.problem
+        groups = scope.groups
+        pinned = scope.pinned_groups()
+        self.valid = d.val > _NEG / 2  # real pairs in the (people x candidates) layout
+        self.flat = np.flatnonzero(self.valid.ravel())
+        gid = d.col.ravel()[self.flat]
+        self.gid = gid
+        free = np.array([problem.groups[g].seats for g in groups], dtype=np.int64) - d.pin_usage.astype(np.int64)
+        lo = np.array([1 if g in pinned else problem.groups[g].min_size for g in groups], dtype=np.int64)
+        self.hi = np.maximum(free, 0)
+        self.lo = np.maximum(lo, 1)
+        self.count = np.bincount(gid, minlength=len(groups))
+
+    def evaluate(self, pi_flat: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σ_g best_g(π) and y (which free pairs the groups take), both over `flat` pairs."""
+        order = np.lexsort((-pi_flat, self.gid))
+        g_sorted = self.gid[order]
+        v_sorted = pi_flat[order]
+        starts = np.searchsorted(g_sorted, np.arange(len(self.hi)), side="left")
+        rank = np.arange(len(order)) - starts[g_sorted] + 1  # 1-based rank within its group
+        positive = np.bincount(g_sorted, weights=(v_sorted > 0), minlength=len(self.hi)).astype(np.int64)
+        # Prefix sums of values sorted in decreasing order are concave: the best k in [lo, hi] is
+        # the number of positive values clipped into the range; opening pays only when positive.
+        k = np.clip(positive, self.lo, self.hi)
+        k[self.lo > np.minimum(self.hi, self.count)] = 0
+        take_sorted = rank <= k[g_sorted]
+        gain = np.bincount(g_sorted, weights=np.where(take_sorted, v_sorted, 0.0), minlength=len(self.hi))
+        k[gain <= 0] = 0
+        take_sorted &= rank <= k[g_sorted]
+        y = np.zeros(len(order), dtype=bool)
+        y[order] = take_sorted
+        return float(np.maximum(gain, 0.0).sum()), y
+
+
 def lagrangian_bound(scope: Scope, time_limit: float, target: float | None = None,
-                     iterations: int = 10_000) -> tuple[float, dict[str, float]]:
+                     iterations: int = 10_000, split: bool = True) -> tuple[float, dict[str, float]]:
     """An upper bound of the scope's exact objective, and stats (iterations, first bound).
 
-    `target` is a value a feasible solution reaches (Polyak's step length aims at it);
-    without one the step length falls back to a fraction of the bound.
+    split=False prices seats per group (λ_g); split=True prices every pair (π_ig)
+    and lets each group choose its members too (0 or min_size..seats), so that
+    minimum sizes count. `target` is a value a feasible solution reaches
+    (Polyak's step length aims at it); without one, 1 % below the bound.
     """
     started = time.monotonic()
     d = _Data(scope)
+    best = math.inf
+    first = None
+    total = 0
     price = np.zeros(len(d.seats))
+    if split:  # seat prices first (few, quick to settle), then per pair from there
+        bound, price, first, total = _descend(d, None, price, target, started + time_limit / 2, iterations)
+        best = min(best, bound)
+        side = _Groups(d, scope)
+        price = price[side.gid]
+        bound, _, _, n = _descend(d, side, price, target, started + time_limit, iterations)
+        best = min(best, bound)
+    else:
+        best, _, first, total = _descend(d, None, price, target, started + time_limit, iterations)
+        n = 0
+    # Pad for floating point: the sums above are over many terms of up to ~1e4.
+    pad = 1e-9 * abs(best) + 1e-6 * (d.n + len(d.seats))
+    return best + pad, {"lagrange_iterations": total + n, "lagrange_first": round(first or 0.0, 2),
+                        "lagrange_s": round(time.monotonic() - started, 2)}
+
+
+def _descend(d: _Data, side: _Groups | None, price: np.ndarray, target: float | None, deadline: float,
+             iterations: int) -> tuple[float, np.ndarray, float | None, int]:
+    """Projected subgradient descent with Polyak steps: best bound, last prices, first bound, iterations."""
     best = math.inf
     first = None
     theta = 1.0
     stall = 0
     n = 0
     for n in range(1, iterations + 1):  # noqa: B007
-        value, usage = _evaluate(d, price, need_usage=True)
-        assert usage is not None
+        if side is None:
+            value, usage = _evaluate(d, price, need_usage=True)
+            assert usage is not None
+            grad = d.seats - usage  # the bound's slope along price
+            grad[(price <= 0) & (grad > 0)] = 0.0  # projection: prices stay >= 0
+        else:
+            reduced = d.val.copy()
+            reduced.ravel()[side.flat] -= price
+            people, choice = _people(d, reduced, need_choice=True)
+            assert choice is not None
+            groups, taken = side.evaluate(price)
+            value = people + groups + d.const
+            grad = taken.astype(float) - choice.ravel()[side.flat]
         if first is None:
             first = value
         if value < best - 1e-9 * abs(value):
@@ -168,16 +248,12 @@ def lagrangian_bound(scope: Scope, time_limit: float, target: float | None = Non
             stall += 1
             if stall >= 20:
                 theta, stall = theta / 2, 0
-        if time.monotonic() - started > time_limit or theta < 1e-4:
+        if time.monotonic() > deadline or theta < 1e-4:
             break
-        grad = d.seats - usage  # the bound's slope along price
-        grad[(price <= 0) & (grad > 0)] = 0.0  # projection: prices stay >= 0
         norm = float(grad @ grad)
         if norm == 0:
             break
         goal = target if target is not None and target < value else 0.99 * value
-        price = np.maximum(0.0, price - theta * (value - goal) / norm * grad)
-    # Pad for floating point: the sums above are over many terms of up to ~1e4.
-    pad = 1e-9 * abs(best) + 1e-6 * (d.n + len(d.seats))
-    return best + pad, {"lagrange_iterations": n, "lagrange_first": round(first or 0.0, 2),
-                        "lagrange_s": round(time.monotonic() - started, 2)}
+        step = theta * (value - goal) / norm
+        price = price - step * grad if side is not None else np.maximum(0.0, price - step * grad)
+    return best, price, first, n

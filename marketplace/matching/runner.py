@@ -186,8 +186,12 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         from .lns import solve_large
 
         return solve_large(scope, start, ctx, share)
+    began = time.monotonic()
     seconds = ctx.budget(share)
+    if seconds < MIN_SECONDS or ctx.cancelled():  # no time to build and solve a model: keep the warm start
+        return warm(scope, start)
     model = MatchModel(scope)
+    seconds -= time.monotonic() - began  # building the model is part of the budget
     result = None
     if seconds > 0 and not ctx.cancelled():
         # No hint by default: a greedy hint made CP-SAT 2-4x slower to a small gap on M districts
@@ -200,6 +204,19 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     if result.value < backup.value:  # never worse than the warm start; the bound stays proven
         return ComponentResult(Status.FEASIBLE, backup.assignments, backup.value, result.bound)
     return result
+
+
+MIN_SECONDS = 0.05
+
+
+def warm(scope: Scope, start: Assignments) -> ComponentResult:
+    """The warm start for this scope without building a model: exact value, trivial bound."""
+    from .bounds import trivial_bound
+    from .solution import person_values
+
+    mine = {pid: start[pid] for pid in scope.people if start.get(pid)}
+    value = sum(person_values(scope.problem, mine, scope.people).values())
+    return ComponentResult(Status.FEASIBLE, mine, value, max(value, trivial_bound(scope)))
 
 
 def fallback(model: MatchModel, scope: Scope, start: Assignments) -> ComponentResult:

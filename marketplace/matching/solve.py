@@ -180,6 +180,10 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
             result = solve_scope(scopes[n], hint, mine, share, big=sizes[n] > opts.lns_pairs,
                                  workers=per_component, gap=gap)
             took = time.monotonic() - began
+            with ctx.lock:
+                ctx.stats.setdefault("component_runs", []).append(  # type: ignore[union-attr]
+                    [sizes[n], round(share * left, 2), round(took, 2), result.status.value,
+                     round(result.bound - result.value, 1)])
             if took < 0.9 * share * left:  # reached its gap in time: learn the pace
                 with ctx.lock:
                     pace[0] += took
