@@ -52,7 +52,7 @@ test-fast: install-dev
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 bench: install-dev
-	$(BIN)/python -m bench.matching
+	$(BIN)/python -m bench.matching && $(BIN)/python -m bench.reports
 
 lint: install-dev
 	$(BIN)/ruff check marketplace seed tests bench

@@ -48,14 +48,15 @@ class HoursTotals:
     individual: int = 0
     status: dict[str, int] = field(default_factory=lambda: {"under": 0, "within": 0, "over": 0})
 
-    def add(self, row: MonthHours, group_target: int) -> None:
+    def add(self, row: CaseMonth) -> None:
+        hours = row.hours
         self.case_months += 1
-        self.band_min += row.band_min
-        self.band_max += row.band_max
-        self.group_target += group_target
-        self.group += row.group_minutes
-        self.individual += row.individual_minutes
-        self.status[row.status] = self.status.get(row.status, 0) + 1
+        self.band_min += hours.band_min
+        self.band_max += hours.band_max
+        self.group_target += row.group_target
+        self.group += hours.group_minutes
+        self.individual += hours.individual_minutes
+        self.status[row.status] += 1
 
     @property
     def delivered(self) -> int:
@@ -71,6 +72,10 @@ class CaseMonth:
     module_id: int
     hours: MonthHours
     group_target: int  # approved weekly group share, pro rata (minutes)
+    status: str = ""  # the monitoring's verdict (under, within, over), computed once
+
+    def __post_init__(self) -> None:
+        self.status = self.status or self.hours.status
 
 
 @dataclass
@@ -79,25 +84,27 @@ class ModuleHoursReport:
     rows: list[CaseMonth]
     modules: dict[int, tuple[str, int]]  # id → (name, sort order)
     teams: dict[int, str]
+    _total: HoursTotals | None = field(default=None, repr=False)
 
     def total(self) -> HoursTotals:
-        totals = HoursTotals()
-        for r in self.rows:
-            totals.add(r.hours, r.group_target)
-        return totals
+        if self._total is None:
+            self._total = HoursTotals()
+            for r in self.rows:
+                self._total.add(r)
+        return self._total
 
     def grouped(self, dimension: str) -> list[tuple[str, str, HoursTotals]]:
         key: Callable[[CaseMonth], tuple[str, str, tuple]] = {
             "modul": lambda r: (str(r.module_id), self.modules[r.module_id][0], (self.modules[r.module_id][1],)),
             "team": lambda r: (str(r.team_id), self.teams.get(r.team_id, "?"), (self.teams.get(r.team_id, ""),)),
-            "monat": lambda r: (r.month, month_label(r.month), (r.month,)),
+            "monat": lambda r: (r.month, r.month, (r.month,)),  # the months are pre-filled with labels
         }[dimension]
         groups: dict[str, tuple[str, tuple, HoursTotals]] = {}
         if dimension == "monat":
             groups = {m: (month_label(m), (m,), HoursTotals()) for m in self.filters.months}
         for r in self.rows:
             k, label, order = key(r)
-            groups.setdefault(k, (label, order, HoursTotals()))[2].add(r.hours, r.group_target)
+            groups.setdefault(k, (label, order, HoursTotals()))[2].add(r)
         return [(k, label, t) for k, (label, _, t) in sorted(groups.items(), key=lambda kv: kv[1][1])]
 
     def table(self, dimension: str) -> ReportTable:
@@ -160,7 +167,8 @@ def module_hours(session: Session, *, filters: ReportFilters, today: date) -> Mo
         query = query.where(exists().where(YoungPersonNeed.young_person_id == YoungPerson.id,
                                            YoungPersonNeed.category_id == filters.category_id))
     people = [_Case(*row) for row in session.exec(query.order_by(YoungPerson.id)).all()]
-    modules = {m.id: m for m in session.exec(select(Module)).all()}
+    modules = {mid: (name, order, low, high) for mid, name, order, low, high in session.exec(
+        select(Module.id, Module.name, Module.sort_order, Module.care_minutes_min, Module.care_minutes_max))}
     group = _group_minutes(session, query, filters, today)
     individual = {(ypid, month): minutes for ypid, month, minutes in session.exec(
         select(IndividualHours.young_person_id, IndividualHours.month, IndividualHours.minutes)
@@ -178,17 +186,16 @@ def module_hours(session: Session, *, filters: ReportFilters, today: date) -> Mo
             days = help_days(person, month, today)
             if days <= 0:
                 continue
-            module = modules[person.module_id]
+            name, _order, low, high = modules[person.module_id]
             figures = MonthHours(
-                young_person_id=person.id, pseudonym="", case_reference=None, module_name=module.name,
+                young_person_id=person.id, pseudonym="", case_reference=None, module_name=name,
                 group_minutes=group.get((person.id, month), 0),
                 individual_minutes=individual.get((person.id, month), 0),
-                band_min=round(module.care_minutes_min * days / 7),
-                band_max=round(module.care_minutes_max * days / 7), days=days)
+                band_min=round(low * days / 7), band_max=round(high * days / 7), days=days)
             rows.append(CaseMonth(month, person.team_id, person.module_id, figures,
                                   round(person.group_minutes_target * days / 7)))
     teams = dict(session.exec(select(Team.id, Team.name)).all())
-    names = {i: (m.name, m.sort_order) for i, m in modules.items()}
+    names = {i: (name, order) for i, (name, order, _low, _high) in modules.items()}
     return ModuleHoursReport(filters=filters, rows=rows, modules=names, teams=teams)
 
 
