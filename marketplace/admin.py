@@ -116,6 +116,15 @@ def _clean_user(session: Session, fields: UserFields, *, user_id: int | None) ->
     return UserFields(email=email, display_name=name, role=role, provider_id=provider_id, team_id=team_id)
 
 
+def user_rule_errors(session: Session, fields: UserFields, *, user_id: int | None) -> dict[str, str]:
+    """The rule messages for `fields` without writing anything (to show them all at once)."""
+    try:
+        _clean_user(session, fields, user_id=user_id)
+    except AdminError as exc:
+        return dict(exc.field_errors)
+    return {}
+
+
 def _commit(session: Session, conflict: dict[str, str]) -> None:
     """Commit; a uniqueness race (two admins at once) becomes a field message, nothing is written."""
     try:

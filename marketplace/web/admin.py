@@ -56,6 +56,15 @@ def _apply_errors(form: Any, exc: AdminError) -> None:
             form.form_errors.append(message)
 
 
+def _add_rule_errors(form: UserForm, user_id: int | None) -> None:
+    """After a failed form check, also show the account rules' messages (binding, taken e-mail) at once."""
+    rules = admin.user_rule_errors(get_session(), form.fields(), user_id=user_id)
+    for name, message in rules.items():
+        field = getattr(form, name, None)
+        if field is not None and not field.errors:
+            field.errors = [message]
+
+
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, role_labels=ROLE_LABELS, **context), status
 
@@ -106,6 +115,7 @@ def user_new() -> Page:
     if request.method != "POST":
         return _render("admin/user_form.html", form=form, user=None, role_hints=ROLE_HINTS)
     if not form.validate():
+        _add_rule_errors(form, None)
         return _render("admin/user_form.html", 422, form=form, user=None, role_hints=ROLE_HINTS)
     try:
         user = admin.create_user(get_session(), actor=current_user, fields=form.fields(), password=form.password.data)
@@ -131,6 +141,7 @@ def user_edit(user_id: int) -> Page:
     if request.method != "POST":
         return _render("admin/user_form.html", form=form, **context)
     if not form.validate():
+        _add_rule_errors(form, user.id)
         return _render("admin/user_form.html", 422, form=form, **context)
     try:
         user = admin.update_user(session, actor=current_user, user_id=user.id, fields=form.fields())

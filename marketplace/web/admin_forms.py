@@ -19,11 +19,10 @@ from .forms import EMAIL_PATTERN, GermanForm
 from .nav import ROLE_LABELS
 
 ROLE_HINTS = {
-    Role.coordinator.value: "Koordination beim Träger: veröffentlicht Gruppen, nimmt Belegungen an, erfasst Teilnahme.",
-    Role.caseworker.value: "Fallführende Fachkraft im ASD: legt junge Menschen an und fragt Belegungen an.",
-    Role.planner.value: "Jugendhilfeplanung / Wirtschaftliche Jugendhilfe: zertifiziert, liest Berichte, "
-                        "schließt Monate ab.",
-    Role.admin.value: "Administration: Benutzer, Träger, Teams, Sicherungen.",
+    Role.coordinator.value: "Veröffentlicht die Gruppen eines Trägers, nimmt Belegungen an, erfasst Teilnahme.",
+    Role.caseworker.value: "Legt junge Menschen des eigenen Teams an und fragt Belegungen an.",
+    Role.planner.value: "Jugendamt: zertifiziert Angebote, liest Berichte, schließt Verrechnungsmonate ab.",
+    Role.admin.value: "Verwaltet Benutzer, Träger, Teams und Sicherungen; sieht keine Falldaten.",
 }
 
 
