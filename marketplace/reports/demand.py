@@ -182,10 +182,10 @@ _REASON_LOCK = threading.Lock()
 def live_reasons(session: Session, *, today: date) -> dict[str, list[str]]:
     """The engine's reasons for every unassigned person of today's problem ("Y<id>" → German lines).
 
-    Building the problem is the expensive part, so the result is kept per data state and day
-    (`data_state`): a changed case, offer or placement gives a new key, and thus fresh reasons.
+    Building the problem is the expensive part, so the result is kept per database, day and data
+    state (`data_state`): a changed case, offer or placement gives a new key, and thus fresh reasons.
     """
-    key = (today, data_state(session))
+    key = (str(session.get_bind().url), today, data_state(session))
     with _REASON_LOCK:
         if key in _REASON_CACHE:
             _REASON_CACHE.move_to_end(key)

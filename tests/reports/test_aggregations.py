@@ -155,3 +155,25 @@ def test_cross_provider_filter_by_provider_keeps_both_directions(district: Distr
     report = cross_provider(district.session, filters=ReportFilters("2026-01", "2026-03",
                                                                     sozialraum_id=district.sued.id), today=TODAY)
     assert [p.amount_cents for p in report.pairs.values()] == [6750]
+
+
+def test_live_reasons_follow_data_changes(district: District):
+    """The engine's reasons are cached per data state: a new group changes the state and the reasons."""
+    from datetime import date
+
+    from marketplace.models import Municipality
+    from tests.factories import make_offer
+
+    session = district.session
+    before = unmet_demand(session, filters=PERIOD, today=TODAY)
+    y7 = district.people["Y7"].id
+    assert next(before.person_reason(p) for p in before.waiting if p.young_person_id == y7) == "no_offer"
+    again = unmet_demand(session, filters=PERIOD, today=TODAY)
+    assert [p.lines for p in again.waiting] == [p.lines for p in before.waiting]
+    nordstadt = session.get(Municipality, district.g1.municipality_id)
+    make_offer(session, provider=district.alpha, municipality=nordstadt, categories=("girls_group",),
+               title="Mädchen Nord", sessions=((0, 15 * 60, 17 * 60),), seats=6, min_size=1,
+               first_date=date(2026, 1, 1), last_date=None, certified_until=date(2027, 1, 31), age_min=8, age_max=16)
+    session.commit()
+    after = unmet_demand(session, filters=PERIOD, today=TODAY)
+    assert next(after.person_reason(p) for p in after.waiting if p.young_person_id == y7) == "free_seat"
