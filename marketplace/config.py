@@ -15,6 +15,15 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe or inconsistent."""
 
 
+#: Settings of the web layer that the environment may override (MARKETPLACE_<KEY>), with their type.
+WEB_SETTINGS = {
+    "LOGIN_IP_MAX_FAILURES": int,
+    "LOGIN_IP_WINDOW_MINUTES": int,
+    "MAX_CONTENT_LENGTH": int,
+    "CONTENT_SECURITY_POLICY": str,
+}
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None:
         return default
@@ -47,6 +56,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "HOUSEKEEPING_TIME": env.get("MARKETPLACE_HOUSEKEEPING_TIME", "01:30"),
         "TESTING": False,
     }
+    # Web-layer settings whose defaults live in marketplace/web/__init__.py: set only when given.
+    for key, kind in WEB_SETTINGS.items():
+        value = env.get(f"MARKETPLACE_{key}")
+        if value:
+            try:
+                config[key] = kind(value)
+            except ValueError:
+                raise ConfigError(f"MARKETPLACE_{key} must be a whole number, not {value!r}") from None
     if overrides:
         config.update(overrides)
     if config["ENV_NAME"] == "production":

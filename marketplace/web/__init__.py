@@ -62,7 +62,8 @@ _DEFAULTS = {
 def init_app(app: Flask) -> None:
     """Wire the web layer into `app` (called by `create_app`)."""
     for key, value in _DEFAULTS.items():
-        app.config.setdefault(key, value)
+        if app.config.get(key) is None:  # Flask itself presets MAX_CONTENT_LENGTH to None
+            app.config[key] = value
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
