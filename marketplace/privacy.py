@@ -50,6 +50,7 @@ from .timeutil import BERLIN, utcnow
 #: Setting key of the retention period in days (Aufbewahrungsfrist nach Ende der Hilfe).
 RETENTION_SETTING = "privacy.retention_days"
 RETENTION_DAYS = 730
+MIN_RETENTION_DAYS = 30
 #: What replaces a free-text reason that a CHECK constraint requires to stay filled.
 REDACTED = "(anonymisiert)"
 #: Object type of the audit events written here.
@@ -65,6 +66,16 @@ def retention_days(session: Session) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return RETENTION_DAYS
     return int(value)
+
+
+def set_retention_days(session: Session, *, days: int, actor: Any = None) -> None:
+    """Store the retention period (whole days, 30 or more: a shorter one would erase running follow-ups)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not MIN_RETENTION_DAYS <= days <= 36500:
+        raise ValueError(f"Die Aufbewahrungsfrist muss zwischen {MIN_RETENTION_DAYS} und 36500 Tagen liegen.")
+    row = session.get(Setting, RETENTION_SETTING) or Setting(key=RETENTION_SETTING)
+    row.value, row.updated_by = days, getattr(actor, "id", None)
+    session.add(row)
+    audit(session, actor, AuditAction.update.value, "setting", RETENTION_SETTING)
 
 
 def retention_cutoff(session: Session, *, today: date) -> datetime:

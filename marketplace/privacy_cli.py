@@ -1,6 +1,7 @@
 """`flask --app marketplace privacy ...`: retention (anonymise ended cases) and the DSGVO export by hand.
 
     flask --app marketplace privacy anonymise [--date JJJJ-MM-TT]
+    flask --app marketplace privacy retention [--days TAGE]
     flask --app marketplace privacy export FALL-ID [--output DATEI]
 
 The scheduler's daily housekeeping runs the same anonymisation (`marketplace.privacy`).
@@ -39,6 +40,23 @@ def anonymise(reference: str | None) -> None:
         days = retention_days(session)
         count = anonymise_ended_cases(session, today=today)
     click.echo(f"{count} beendete(r) Fall/Fälle anonymisiert (Aufbewahrungsfrist {days} Tage, Stichtag {today}).")
+
+
+@privacy_cli.command("retention", help="Aufbewahrungsfrist nach Ende der Hilfe anzeigen oder (mit --days) ändern.")
+@click.option("--days", type=int, default=None, metavar="TAGE", help="Neue Frist in Tagen (30 bis 36500).")
+def retention(days: int | None) -> None:
+    from .db import session_scope
+    from .privacy import retention_days, set_retention_days
+
+    with session_scope() as session:
+        if days is not None:
+            try:
+                set_retention_days(session, days=days)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            session.flush()
+        current = retention_days(session)
+    click.echo(f"Aufbewahrungsfrist: {current} Tage nach Ende der Hilfe.")
 
 
 @privacy_cli.command("export", help="Auskunft nach Art. 15 DSGVO: alles zu einem Fall als JSON.")

@@ -111,3 +111,13 @@ def test_cli_anonymises_with_a_date_and_answers_in_german(runner, session: Sessi
     assert session.get(YoungPerson, built["person"].id).status == "anonymised"
     bad = runner.invoke(args=["privacy", "anonymise", "--date", "morgen"])
     assert bad.exit_code != 0 and "Ungültiges Datum" in bad.output
+
+
+def test_cli_shows_and_sets_the_period(runner, session: Session):
+    assert "730 Tage" in runner.invoke(args=["privacy", "retention"]).output
+    result = runner.invoke(args=["privacy", "retention", "--days", "365"])
+    assert result.exit_code == 0 and "365 Tage" in result.output
+    assert retention_days(session) == 365
+    assert session.exec(select(AuditEvent).where(AuditEvent.object_id == "privacy.retention_days")).one()
+    bad = runner.invoke(args=["privacy", "retention", "--days", "3"])
+    assert bad.exit_code != 0 and "zwischen 30 und 36500" in bad.output
