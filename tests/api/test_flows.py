@@ -153,3 +153,17 @@ def test_decline_and_end_with_reasons(app, district):
     assert ended["status"] == "ended" and ended["end_reason"] == "Umzug"
     assert api("planner", "GET", "/api/v1/offers/{offer_id}", status=200,
                offer_id=district.published["own"].id).get_json()["seats_taken"] == 0
+
+
+def test_reports_are_tables_for_planning(app, district):
+    api = Api(app, district)
+    report = api("planner", "GET", "/api/v1/reports/{key}?von=2025-01&gliederung=sozialraum", status=200,
+                 key="auslastung").get_json()
+    assert report["grouping"] == "sozialraum" and report["first_month"] == "2025-01"
+    table = report["tables"][0]
+    assert table["columns"][0]["kind"] == "text" and table["rows"]
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    corrected = api("planner", "GET", "/api/v1/reports/{key}?traeger=999999", status=200, key="bedarf").get_json()
+    assert corrected["notices"] == ["Unbekannte Auswahl für „Träger“ wurde ignoriert."]
+    refused = api("planner", "GET", "/api/v1/reports/{key}?von=2025-13", status=422, key="modulstunden").get_json()
+    assert refused["errors"][0]["field"] == "von" and refused["errors"][0]["pointer"] is None

@@ -105,6 +105,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api.list_runs", "GET"): no_sides("/api/v1/solver-runs", {"planner": OWN}),
     ("api.get_run", "GET"): no_sides("/api/v1/solver-runs/{run}", {"planner": OWN}),
     ("api.get_statement", "GET"): no_sides("/api/v1/statements/2025-01", {"coordinator": OWN, "planner": OWN}),
+    ("api.get_report", "GET"): no_sides("/api/v1/reports/auslastung", {"planner": OWN}),
     ("api.catalogue", "GET"): no_sides("/api/v1/catalogue", everyone()),
     ("api.me", "GET"): no_sides("/api/v1/me", everyone()),
 }

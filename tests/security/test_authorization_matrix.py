@@ -261,6 +261,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api.list_runs", "GET"): PLANNER,
     ("api.get_run", "GET"): PLANNER,
     ("api.get_statement", "GET"): COORD_PLANNER,
+    ("api.get_report", "GET"): PLANNER,
 }
 
 

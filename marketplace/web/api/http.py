@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -94,8 +94,8 @@ def german_message(error: dict[str, Any]) -> str:
     return "Ungültiger Wert."
 
 
-def problems_from(error: ValidationError, *, row_offset: int | None = None) -> list[FieldProblem]:
-    """Field problems for a pydantic `ValidationError` (German, with JSON pointers).
+def problems_from(error: ValidationError, *, row_offset: int | None = None, in_body: bool = True) -> list[FieldProblem]:
+    """Field problems for a pydantic `ValidationError` (German; JSON pointers into the body when `in_body`).
 
     With `row_offset`, the first path element is a list index: it becomes `row` (index + offset).
     """
@@ -107,7 +107,7 @@ def problems_from(error: ValidationError, *, row_offset: int | None = None) -> l
             row = loc[0] + row_offset
         field_parts = loc[1:] if row is not None else loc
         name = ".".join(str(p) for p in field_parts) or None
-        pointer = "/" + "/".join(str(p) for p in loc) if loc else ""
+        pointer = ("/" + "/".join(str(p) for p in loc) if loc else "") if in_body else None
         problems.append(FieldProblem(message=german_message(item), field=name, row=row, pointer=pointer))
     return problems
 
@@ -189,13 +189,14 @@ def parse_json_body(kind: Any, *, allow_table: bool = False) -> Any:
 def parse_query(model: type[BaseModel]) -> BaseModel:
     """The query string validated as `model` (422 with German messages otherwise)."""
     raw = {key: request.args.get(key) for key in request.args if request.args.get(key) != ""}
-    problems = scan_json(raw)
+    problems = [replace(p, pointer=None) for p in scan_json(raw)]
     if problems:
         raise ApiProblem(422, errors=problems)
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise ApiProblem(422, "Bitte prüfen Sie die Parameter der Adresse.", errors=problems_from(error)) from None
+        raise ApiProblem(422, "Bitte prüfen Sie die Parameter der Adresse.",
+                         errors=problems_from(error, in_body=False)) from None
 
 
 # --------------------------------------------------------------------------- pagination

@@ -148,6 +148,8 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
         converter, name = match.group(1), match.group(2)
         if converter and converter.startswith("int"):
             schema = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+        elif converter and converter.startswith("any("):
+            schema = {"type": "string", "enum": [v.strip() for v in converter[4:-1].split(",")]}
         elif name == "month":
             schema = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$", "examples": ["2025-03"]}
         else:
