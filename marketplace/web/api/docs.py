@@ -64,6 +64,11 @@ def type_text(schema: dict[str, Any]) -> tuple[str, str | None]:
     return str(kind), None
 
 
+def code_parts(text: str) -> list[tuple[bool, str]]:
+    """`text` split at backticks: (is code, part) pairs, for rendering `code` spans safely."""
+    return [(i % 2 == 1, part) for i, part in enumerate(text.split("`")) if part]
+
+
 def _schema_docs(components: dict[str, Any]) -> list[SchemaDoc]:
     docs = []
     for name, schema in sorted(components.items()):
@@ -101,4 +106,5 @@ def docs_context(spec: dict[str, Any]) -> dict[str, Any]:
                 roles=[ROLE_LABELS[r] for r in op.get("x-roles", [])], parameters=parameters, body=body,
                 responses=responses,
             ))
-    return {"spec": spec, "groups": groups, "schemas": _schema_docs(spec["components"]["schemas"])}
+    return {"spec": spec, "groups": groups, "schemas": _schema_docs(spec["components"]["schemas"]),
+            "code_parts": code_parts}
