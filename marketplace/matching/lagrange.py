@@ -28,6 +28,7 @@ from .objective import pair_values
 from .scope import Scope
 
 _NEG = -1e18
+PATIENCE = 5  # iterations without a better bound before the step length halves
 
 
 class _Data:
@@ -223,7 +224,7 @@ def _descend(d: _Data, side: _Groups | None, price: np.ndarray, target: float | 
     """Projected subgradient descent with Polyak steps: best bound, last prices, first bound, iterations."""
     best = math.inf
     first = None
-    theta = 1.0
+    theta = 0.3  # on L: 37.42 M after 8 s against 37.53 M after 40 s with 1.0 and patience 20
     stall = 0
     n = 0
     for n in range(1, iterations + 1):  # noqa: B007
@@ -246,7 +247,7 @@ def _descend(d: _Data, side: _Groups | None, price: np.ndarray, target: float | 
             best, stall = value, 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= PATIENCE:
                 theta, stall = theta / 2, 0
         if time.monotonic() > deadline or theta < 1e-4:
             break

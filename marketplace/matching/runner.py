@@ -185,7 +185,7 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     if big:
         from .lns import solve_large
 
-        return solve_large(scope, start, ctx, share)
+        return solve_large(scope, start, ctx, share, workers=workers)
     began = time.monotonic()
     seconds = ctx.budget(share)
     if seconds < MIN_SECONDS or ctx.cancelled():  # no time to build and solve a model: keep the warm start
