@@ -161,7 +161,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
     several = sum(1 for n in sizes if n > opts.batch_pairs) > 1
     first_gap = max(opts.gap_target, opts.component_gap) if several else opts.gap_target
     results: list[ComponentResult | None] = [None] * len(scopes)
-    pace = [0.0, 0]  # seconds and eligible pairs of components that reached their gap in time
+    pace = [0.0, 0, 1.0]  # seconds and eligible pairs of components that reached their gap in time; prior factor
 
     def run(plan: _Plan, gap: float) -> None:
         while not ctx.cancelled():
@@ -174,7 +174,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
             hint = start if old is None else old.assignments
             left = max(1e-3, ctx.remaining())
             if not opts.deterministic:  # at least 1.5x what finished ones needed per pair (else a prior)
-                rate = pace[0] / pace[1] if pace[1] else PACE_PRIOR
+                rate = pace[0] / pace[1] if pace[1] else PACE_PRIOR * pace[2]
                 share = min(1.0, max(share, 1.5 * rate * sizes[n] / left))
             began = time.monotonic()
             result = solve_scope(scopes[n], hint, mine, share, big=sizes[n] > opts.lns_pairs,
@@ -184,16 +184,19 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
                 ctx.stats.setdefault("component_runs", []).append(  # type: ignore[union-attr]
                     [sizes[n], round(share * left, 2), round(took, 2), result.status.value,
                      round(result.bound - result.value, 1)])
-            if took < 0.9 * share * left:  # reached its gap in time: learn the pace
-                with ctx.lock:
+            with ctx.lock:
+                if took < 0.9 * share * left:  # reached its gap in time: learn the pace
                     pace[0] += took
                     pace[1] += sizes[n]
+                elif not pace[1]:  # none has finished yet (a busy machine): give the next ones more
+                    pace[2] *= 2
             if old is not None:
                 result = _better(old, result)
             results[n] = result
             mine.finish(result, sum(person_values(problem, result.assignments, scopes[n].people).values()))
 
     _run_threads(run, _Plan(list(range(len(scopes))), sizes, threads), first_gap)
+    ctx.stats["first_pass_s"] = round(ctx.elapsed(), 2)
     if first_gap > opts.gap_target and not ctx.cancelled() and ctx.remaining() > 1.0:
         unproven = [n for n, r in enumerate(results) if r is not None and r.status is not Status.OPTIMAL
                     and sizes[n] <= opts.lns_pairs]
