@@ -468,7 +468,8 @@ def accept_placement(session: Session, *, placement_id: int, actor: Any) -> Plac
 def decline_placement(session: Session, *, placement_id: int, actor: Any, reason: str) -> Placement:
     """The hosting provider's coordinator declines a confirmed placement with a reason; frees the seat.
 
-    The request goes back to the team's open requests unless another of its placements holds a seat.
+    The request goes back to the team's open requests unless another of its placements holds a seat
+    or the person has another open request already (one waiting-list entry per person).
     """
     placement, offer, person = _placement_for_host(session, placement_id, actor)
     reason = _clean(reason, "Der Ablehnungsgrund", required=True)
@@ -558,7 +559,15 @@ def _reopen_request(session: Session, placement: Placement) -> None:
     holding = session.exec(
         select(Placement.id).where(Placement.request_id == request.id, Placement.status.in_(_HOLDING))
     ).first()
-    if request.status == RequestStatus.fulfilled.value and holding is None:
+    # a newer open or waiting request of the person is already their one entry on the waiting list
+    newer = session.exec(
+        select(PlacementRequest.id).where(
+            PlacementRequest.young_person_id == request.young_person_id,
+            PlacementRequest.id != request.id,
+            PlacementRequest.status.in_(OPEN_REQUEST_STATUSES),
+        )
+    ).first()
+    if request.status == RequestStatus.fulfilled.value and holding is None and newer is None:
         request.status, request.closed_at = RequestStatus.open.value, None
         session.add(request)
 
