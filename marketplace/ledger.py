@@ -46,7 +46,7 @@ from .models import (
     SharedUse,
     YoungPerson,
 )
-from .timeutil import month_key, today_berlin
+from .timeutil import month_bounds, month_key, today_berlin
 
 BILL_EXCUSED_SETTING = "ledger.bill_excused"
 
@@ -65,13 +65,6 @@ def parse_month(text: str) -> str:
     except (ValueError, AttributeError):
         raise LedgerError(f"Ungültiger Monat „{text}“: bitte im Format JJJJ-MM, z. B. 2026-10.") from None
     return text
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    year, mon = (int(part) for part in parse_month(month).split("-"))
-    first = date(year, mon, 1)
-    following = date(year + (mon == 12), mon % 12 + 1, 1)
-    return first, date.fromordinal(following.toordinal() - 1)
 
 
 def next_month(month: str) -> str:

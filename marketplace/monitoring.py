@@ -10,9 +10,6 @@ with spreadsheet formula injection neutralised.
 
 from __future__ import annotations
 
-import calendar
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +33,8 @@ from .models import (
     Role,
     YoungPerson,
 )
-from .timeutil import month_key, today_berlin, utcnow
+from .spreadsheets import csv_bytes, xlsx_bytes
+from .timeutil import month_bounds, month_key, today_berlin, utcnow
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 #: More individual hours than this in one month is surely a typing error.
@@ -87,11 +85,6 @@ def parse_month(text: str | None, *, today: date | None = None) -> str:
     if text > month_key(today):
         raise CaseError({"month": "Für einen künftigen Monat gibt es noch keine Stunden."})
     return text
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    year, number = int(month[:4]), int(month[5:])
-    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
 
 def help_days(yp: YoungPerson, month: str, today: date) -> int:
@@ -261,34 +254,25 @@ EXPORT_HEADERS = [
     "Pseudonym", "Aktenzeichen", "Modul", "Tage mit Hilfe", "Gruppenstunden", "Einzelstunden",
     "Stunden gesamt", "Band von (Std.)", "Band bis (Std.)", "Bewertung",
 ]  # fmt: skip
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula gets a leading apostrophe; others unchanged."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS_START):
-        return "'" + value
-    return value
-
-
 def _hours(minutes: int) -> float:
     return round(minutes / 60, 2)
 
 
 def export_rows(rows: list[MonthHours]) -> list[list[Any]]:
-    """The table behind both exports: one list per young person, hours as numbers, texts neutralised."""
+    """The table behind both exports: one list per young person, hours as numbers (texts are
+    neutralised against formula injection by the `spreadsheets` writers)."""
     return [
         [
-            neutralise(r.pseudonym),
-            neutralise(r.case_reference or ""),
-            neutralise(r.module_name),
+            r.pseudonym,
+            r.case_reference or "",
+            r.module_name,
             r.days,
             _hours(r.group_minutes),
             _hours(r.individual_minutes),
             _hours(r.total_minutes),
             _hours(r.band_min),
             _hours(r.band_max),
-            neutralise(r.status_label),
+            r.status_label,
         ]  # fmt: skip
         for r in rows
     ]
@@ -296,29 +280,9 @@ def export_rows(rows: list[MonthHours]) -> list[list[Any]]:
 
 def export_csv(rows: list[MonthHours]) -> str:
     """CSV for German spreadsheets: semicolon-separated, decimal comma, UTF-8 with BOM."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    for row in export_rows(rows):
-        writer.writerow([str(v).replace(".", ",") if isinstance(v, float) else v for v in row])
-    return buffer.getvalue()
+    return csv_bytes(EXPORT_HEADERS, export_rows(rows)).decode("utf-8")
 
 
 def export_xlsx(rows: list[MonthHours], month: str) -> bytes:
     """An XLSX workbook with one sheet "Monitoring JJJJ-MM"; hours are numbers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"Monitoring {month}"
-    sheet.append(EXPORT_HEADERS)
-    for row in export_rows(rows):
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(f"Monitoring {month}", EXPORT_HEADERS, export_rows(rows))

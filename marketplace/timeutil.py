@@ -7,6 +7,7 @@ calendar day (session dates, approval periods, months).
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -38,3 +39,9 @@ def today_berlin() -> date:
 def month_key(day: date) -> str:
     """The month a date belongs to, as 'YYYY-MM' (used by offset entries and month closes)."""
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of a 'YYYY-MM' month (callers validate the text first)."""
+    year, number = int(month[:4]), int(month[5:7])
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
