@@ -30,9 +30,12 @@ def test_lagrangian_bound_is_at_least_the_exhaustive_optimum(raw):
     candidates = {p: g for p, g in eligible_groups(problem).items() if g}
     if not candidates:
         return
-    bound, stats = lagrangian_bound(Scope(problem, candidates), time_limit=1.0, target=None, iterations=40)
-    assert bound + _free_part(problem, eligible_groups(problem)) >= best - 1e-6
-    assert stats["lagrange_iterations"] >= 1
+    free = _free_part(problem, eligible_groups(problem))
+    for split in (True, False):
+        bound, stats = lagrangian_bound(Scope(problem, candidates), time_limit=1.0, target=None,
+                                        iterations=40, split=split)
+        assert bound + free >= best - 1e-6
+        assert stats["lagrange_iterations"] >= 1
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,3 +89,28 @@ def test_component_gap_stops_early_but_reports_a_valid_bound():
     assert sol.bound >= exact.objective - 1e-6
     assert sol.objective <= exact.objective + 1e-6
     verify(raw, solution_to_json(sol))
+
+
+def test_lagrangian_bound_tightens_when_seats_are_scarce():
+    """Ten people want the one seat of a group: prices must bring the bound near one placement."""
+    raw = make_problem([{"seats": 1, "min_size": 1}],
+                       [{"home": at(0), "group_hours": {"target": 2, "max": 2}} for _ in range(10)])
+    problem = parse_problem(raw)
+    candidates = {p: g for p, g in eligible_groups(problem).items() if g}
+    exact = solve(problem, SolveOptions(time_limit_s=10, deterministic=True))
+    bound, stats = lagrangian_bound(Scope(problem, candidates), time_limit=2.0, target=exact.objective)
+    assert exact.objective - 1e-6 <= bound <= 1.05 * exact.objective
+    assert stats["lagrange_first"] > 5 * exact.objective  # at zero prices all ten were placed
+
+
+def test_lns_windows_keep_current_groups_in_pruned_lists():
+    from marketplace.matching.lns import _pruned, _with_current
+
+    raw = make_problem([{"location": at(k / 2)} for k in range(12)], [{"home": at(0), "current": ["G12"]}],
+                       change=0)
+    problem = parse_problem(raw)
+    candidates = {p: g for p, g in eligible_groups(problem).items() if g}
+    pool = _pruned(Scope(problem, candidates), {"Y1": ("G12",)}, keep=3)
+    assert "G12" in pool["Y1"] and len(pool["Y1"]) == 4
+    assert pool["Y1"][:3] == ["G1", "G2", "G3"]  # the nearest (the worth most on their own)
+    assert _with_current(["G1"], ("G5",)) == ["G1", "G5"]
