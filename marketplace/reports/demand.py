@@ -59,7 +59,7 @@ REASONS: dict[str, str] = {
     "distance": "Entfernung",
     "min_size": "Mindestgröße",
     "target_group": "Alter/Geschlecht",
-    "free_seat": "Platz frei, nicht vermittelt",
+    "free_seat": "Platz frei",
     "other": "sonstige",
 }
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -248,13 +248,14 @@ class DemandReport:
     def cell_table(self) -> ReportTable:
         columns = [Column("Sozialraum"), Column("Kategorie"), Column("wartend", Kind.count)]
         columns += [Column(label, Kind.count) for label in REASONS.values()]
-        columns += [Column("freie Plätze im Sozialraum", Kind.count)]
+        columns += [Column("freie Plätze", Kind.count)]
         table = ReportTable(
             key="bedarf-sozialraum-kategorie", title="Wartende junge Menschen nach Sozialraum und Kategorie",
             columns=columns,
             note="Stand heute. Hauptgrund je Kategorie aus der Begründung der Matching-Engine; junge Menschen mit "
-                 "mehreren Bedarfen zählen in jeder Kategorie. Freie Plätze: buchbare Gruppen dieser Kategorie "
-                 "im selben Sozialraum.")
+                 "mehreren Bedarfen zählen in jeder Kategorie. Platz frei: eine passende Gruppe hat einen freien "
+                 "Platz, vermittelt ist noch nicht. Freie Plätze: in buchbaren Gruppen dieser Kategorie im selben "
+                 "Sozialraum.")
         cells: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
         for person in self.waiting:
             for category_id, code in self.main_reasons(person).items():

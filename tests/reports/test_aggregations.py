@@ -93,7 +93,7 @@ def test_unmet_demand_uses_the_engines_live_reasons(district: District):
     rows = {(r[0], r[1]): r for r in cells.rows}
     assert set(rows) == {("Nord", "Media"), ("Nord", "Girls Group"), ("Nord", "Sports")}
     assert rows["Nord", "Sports"][cells.column("Zeiten")] == 1
-    assert rows["Nord", "Sports"][cells.column("freie Plätze im Sozialraum")] == 3
+    assert rows["Nord", "Sports"][cells.column("freie Plätze")] == 3
     assert cells.total[cells.column("wartend")] == 3
 
 
