@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ..timeutil import BERLIN, month_key
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 #: The default period: the last twelve months, the current one included.
 DEFAULT_MONTHS = 12
 #: The longest period a report covers (keeps every page fast).
@@ -104,7 +104,7 @@ def _id_arg(args: Mapping[str, str], name: str, label: str, known: set[int] | No
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if raw.isdigit() and len(raw) < 10 and (known is None or int(raw) in known):
+    if raw.isdecimal() and len(raw) < 10 and (known is None or int(raw) in known):
         return int(raw)
     notices.append(f"Unbekannte Auswahl für „{label}“ wurde ignoriert.")
     return None

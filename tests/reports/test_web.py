@@ -70,7 +70,8 @@ def test_planner_sees_the_report_link_in_the_navigation(planner_client):
 @pytest.mark.parametrize("query", [
     "von=2026-13", "bis=abc", "from=2026-13&to=2026-00", "von=2030-01", "von=1900-01&bis=2026-03",
     "von=2026-03&bis=2026-01", "sozialraum=999999", "traeger=-1", "kategorie=1e9", "nach=%3Cscript%3E",
-    "von=%00", "sozialraum=" + "9" * 400, "von=" + "x" * 5000, "traeger=1&traeger=abc",
+    "von=%00", "sozialraum=" + "9" * 400, "von=" + "x" * 5000, "traeger=1&traeger=abc", "sozialraum=%C2%B2",
+    "kategorie=%D9%A3", "von=%D9%A2%D9%A0%D9%A2%D9%A6-01",
 ])
 def test_bad_filters_never_fail(planner_client, query):
     for url in PAGES[1:5]:
@@ -160,3 +161,10 @@ def test_sign_off_errors_are_german_422(planner_client):
                                                          "kommentar": "x" * 2001})
     assert bad.status_code == 422 and "höchstens 2000 Zeichen" in bad.get_data(as_text=True)
     assert planner_client.post("/berichte/abnahme", data={"monat": "2026-01"}).status_code == 400  # no CSRF token
+
+
+def test_filters_accept_ascii_digits_only():
+    from marketplace.reports.filters import parse_filters
+
+    filters, notices = parse_filters({"von": "٢٠٢٦-01", "sozialraum": "²"}, today=TODAY)
+    assert filters.first_month == "2025-04" and filters.sozialraum_id is None and len(notices) == 2
