@@ -15,6 +15,7 @@ from .. import api_tokens
 from ..access import require_login
 from ..db import get_session
 from ..models import TokenScope
+from .reauth import recent_login
 
 bp = Blueprint("tokens", __name__, url_prefix="/api-zugaenge")
 
@@ -35,6 +36,7 @@ def index() -> tuple[str, int]:
 
 @bp.route("/", methods=["POST"])
 @require_login
+@recent_login(minutes=15)
 def create() -> tuple[str, int]:
     """Create a token; the answer shows its secret once."""
     values = {"name": request.form.get("name", ""), "scope": request.form.get("scope", "")}

@@ -112,3 +112,16 @@ def test_a_password_change_counts_as_a_confirmation(client, session):
         assert sess["auth_confirmed_at"] > 0
     response = client.post("/verrechnung/2025-01/abschliessen", data={"csrf_token": page_token(client)})
     assert not response.headers.get("Location", "").startswith("/bestaetigen")
+
+
+def test_creating_an_api_token_asks_too(client, session):
+    planner = make_user(session, "planner")
+    session.commit()
+    login(client, planner)
+    token = page_token(client)
+    age_confirmation(client, 20)
+    response = client.post("/api-zugaenge/", data={"csrf_token": token, "name": "Export", "scope": "read"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/bestaetigen")
+    from marketplace.models import ApiToken
+
+    assert session.exec(select(ApiToken)).first() is None
