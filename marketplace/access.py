@@ -223,8 +223,14 @@ def scope_placements(query: Any, user: Any) -> Any:
     return query.where(false())
 
 
+#: Largest id the database holds (32-bit INTEGER on PostgreSQL); larger ids are simply not found.
+MAX_ID = 2**31 - 1
+
+
 def get_or_404(session: Session, model: type, object_id: int) -> Any:
-    """Fetch a row by primary key or abort with 404."""
+    """Fetch a row by primary key or abort with 404 (also for ids no database column can hold)."""
+    if not isinstance(object_id, int) or not 0 < object_id <= MAX_ID:
+        abort(404)
     row = session.get(model, object_id)
     if row is None:
         abort(404)

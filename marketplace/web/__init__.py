@@ -20,7 +20,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
+from ..access import MAX_ID
 from . import errors, filters, nav, security
 
 #: Modules in this package whose `bp` is registered, in order. Later areas append theirs.
@@ -59,11 +61,21 @@ _DEFAULTS = {
 }
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every rule: at most the database's largest id, so a longer number is a plain
+    404 instead of an integer overflow in the database driver (a 500)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:  # werkzeug's parameter names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
     """Wire the web layer into `app` (called by `create_app`)."""
     for key, value in _DEFAULTS.items():
         if app.config.get(key) is None:  # Flask itself presets MAX_CONTENT_LENGTH to None
             app.config[key] = value
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
