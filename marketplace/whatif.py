@@ -89,7 +89,7 @@ def parse_scenario(session: Session, form: dict, remove_ids: list[str], categori
         weights = {}
     removed = []
     for text in remove_ids:
-        if not text.isdigit():
+        if not text.isdecimal():
             errors["remove"] = "Unbekannte Gruppe ausgewählt."
         else:
             removed.append(int(text))

@@ -46,15 +46,31 @@ def _text(form: MultiDict, name: str) -> str:
     return (form.get(name) or "").strip()
 
 
+#: Integers beyond the database's 32-bit columns are refused here (they would overflow the driver).
+MAX_INT = 2**31 - 1
+
+
+def db_id(text: str) -> int:
+    """An id from a query string (`request.args.get(name, type=db_id)`): ValueError beyond the database's ids."""
+    value = int(text)
+    if not 0 < value <= MAX_INT:
+        raise ValueError(text)
+    return value
+
+
 def parse_int(form: MultiDict, name: str, errors: dict[str, str], message: str) -> int | None:
     text = _text(form, name)
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         errors[name] = message
         return None
+    if abs(value) > MAX_INT:
+        errors[name] = message
+        return None
+    return value
 
 
 def parse_float(form: MultiDict, name: str, errors: dict[str, str], message: str) -> float | None:
@@ -98,9 +114,14 @@ def parse_ids(form: MultiDict, name: str, errors: dict[str, str]) -> list[int]:
     ids = []
     for raw in form.getlist(name):
         try:
-            ids.append(int(raw))
+            value = int(raw)
         except ValueError:
             errors[name] = "Ungültige Auswahl."
+            continue
+        if not 0 < value <= MAX_INT:
+            errors[name] = "Ungültige Auswahl."
+            continue
+        ids.append(value)
     return ids
 
 
@@ -218,7 +239,7 @@ def raw_values(form: MultiDict) -> dict[str, Any]:
     for name in LIST_FIELDS:
         ids = set()
         for raw in form.getlist(name):
-            if raw.isdigit():
+            if raw.isdecimal():
                 ids.add(int(raw))
         values[name] = ids
     return values

@@ -39,6 +39,7 @@ from ..models import (
 from ..timeutil import month_key, today_berlin
 from .case_forms import (
     WEEKDAYS,
+    db_id,
     form_values,
     merge_errors,
     parse_case_form,
@@ -154,8 +155,8 @@ def young_people() -> Response:
     session = get_session()
     q = (request.args.get("q") or "").strip()[:40]
     status = request.args.get("status", "open")
-    module_id = request.args.get("module", type=int)
-    team_id = request.args.get("team", type=int) if has_role(current_user, Role.planner) else None
+    module_id = request.args.get("module", type=db_id)
+    team_id = request.args.get("team", type=db_id) if has_role(current_user, Role.planner) else None
     query = scope_young_people(
         select(YoungPerson, Module).join(Module, Module.id == YoungPerson.module_id), current_user
     )
@@ -235,7 +236,7 @@ def check() -> str:
     """Live validation (htmx): the message for the field that just changed, or nothing."""
     name = request.headers.get("HX-Trigger-Name", "")
     fields, parse_errors = parse_case_form(request.form)
-    young_person_id = request.args.get("fall", type=int)
+    young_person_id = request.args.get("fall", type=db_id)
     if young_person_id:
         yp = _case_or_abort(young_person_id, write=True)
         fields.module_id = yp.module_id
@@ -485,7 +486,7 @@ def monitoring_page() -> Any:
     """Monthly care hours of the team against the module band; under- and over-served lists."""
     session = get_session()
     month, errors = _month_arg()
-    team_id = request.args.get("team", type=int) if has_role(current_user, Role.planner) else None
+    team_id = request.args.get("team", type=db_id) if has_role(current_user, Role.planner) else None
     rows = monitoring.team_monitoring(session, user=current_user, month=month, team_id=team_id)
     cases.audit_cases(session, current_user, [r.young_person_id for r in rows], object_type="monitoring")
     under, over = monitoring.served_lists(rows)
@@ -507,7 +508,7 @@ def monitoring_export(fmt: str) -> Response:
     month, errors = _month_arg()
     if errors:
         abort(422)
-    team_id = request.args.get("team", type=int) if has_role(current_user, Role.planner) else None
+    team_id = request.args.get("team", type=db_id) if has_role(current_user, Role.planner) else None
     rows = monitoring.team_monitoring(session, user=current_user, month=month, team_id=team_id)
     cases.audit_cases(session, current_user, [r.young_person_id for r in rows], action="export")
     if fmt == "csv":

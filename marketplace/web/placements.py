@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from .. import notify
 from .. import placement_queries as queries
 from .. import placements as cases
-from ..access import can_view_young_person, ensure, get_or_404, has_role, require_login, require_role
+from ..access import MAX_ID, can_view_young_person, ensure, get_or_404, has_role, require_login, require_role
 from ..audit import audit
 from ..db import get_session
 from ..models import (
@@ -408,7 +408,7 @@ def notifications() -> str:
 def mark_read() -> Response | str:
     """Mark one notification (field `id`) or all of them read; htmx gets the list again."""
     raw = request.form.get("id", "")
-    if raw and not raw.isdigit():
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID):
         abort(400, "Ungültige Benachrichtigung.")
     notify.mark_read(get_session(), user_id=current_user.id, notification_id=int(raw) if raw else None)
     if wants_fragment():
