@@ -97,6 +97,8 @@ def build_district(session: Session) -> District:
         "coordinator2": make_user(session, Role.coordinator, provider_id=p2.id, display_name="Koordination Zwei"),
         "caseworker": make_user(session, Role.caseworker, team_id=t1.id, display_name="Fachkraft Eins"),
         "caseworker2": make_user(session, Role.caseworker, team_id=t2.id, display_name="Fachkraft Zwei"),
+        # responsible for yp_own, which is never accepted anywhere: no coordinator may learn this name
+        "caseworker3": make_user(session, Role.caseworker, team_id=t1.id, display_name="Fachkraft Drei Verborgen"),
         "planner": make_user(session, Role.planner, display_name="Planung"),
         "admin": make_user(session, Role.admin, display_name="Administration"),
     }
@@ -122,7 +124,7 @@ def build_district(session: Session) -> District:
         d.case_references.append(yp.case_reference)
         return yp
 
-    yp1 = person(t1, p1, town1, users["caseworker"])
+    yp1 = person(t1, p1, town1, users["caseworker3"])
     yp1b = person(t1, p1, town1, users["caseworker"])
     yp2 = person(t2, p2, town2, users["caseworker2"])
     yp2b = person(t2, p2, town2, users["caseworker2"])
@@ -224,6 +226,9 @@ class DistrictApp:
         self.engine.dispose()
         shutil.copyfile(self.path, self.pristine)
         self.pristine_digest = self.digest()
+        self.pristine_digest_without_audit = self.digest(ignore={"audit_event"})
+        with self.engine.connect() as connection:
+            self.pristine_audit_max = connection.execute(text("SELECT coalesce(max(id), 0) FROM audit_event")).scalar()
 
     # ------------------------------------------------------------------ sessions
 
@@ -245,11 +250,11 @@ class DistrictApp:
 
     # ------------------------------------------------------------------ database state
 
-    def digest(self) -> str:
-        """A fingerprint of every row of every table (order-independent per table)."""
+    def digest(self, ignore: set[str] | frozenset[str] = frozenset()) -> str:
+        """A fingerprint of every row of every table but `ignore` (order-independent per table)."""
         h = hashlib.sha256()
         with self.engine.connect() as connection:
-            for table in sorted(inspect(connection).get_table_names()):
+            for table in sorted(set(inspect(connection).get_table_names()) - set(ignore)):
                 rows = connection.execute(text(_select(connection, table))).fetchall()
                 h.update(table.encode())
                 for row in sorted(repr(tuple(r)) for r in rows):
@@ -281,6 +286,13 @@ class DistrictApp:
         for suffix in ("-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(self.pristine, self.path)
+
+    def audit_changes(self) -> list[tuple]:
+        """Audit rows written since the pristine state that record more than a view."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(text("SELECT action, object_type, object_id FROM audit_event WHERE id > :last "
+                                           "AND action <> 'view'"), {"last": self.pristine_audit_max}).fetchall()
+        return [tuple(r) for r in rows]
 
     def dirty(self) -> bool:
         return self.digest() != self.pristine_digest

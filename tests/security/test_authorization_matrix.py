@@ -276,6 +276,8 @@ class Outcome:
     status: int
     location: str
     wrote: list[str]
+    headers: Any = None
+    body: bytes = b""
 
 
 class Walk:
@@ -336,7 +338,8 @@ class Walk:
                 values[name] = fixed[name]
         return values
 
-    def request(self, endpoint: str, method: str, entry: Entry, role: str, variant: str) -> Outcome:
+    def request(self, endpoint: str, method: str, entry: Entry, role: str, variant: str,
+                headers: dict[str, str] | None = None) -> Outcome:
         values = self.url_values(entry, endpoint, method, variant, role)
         path_values = {k: v for k, v in values.items() if k in self.rule_params(endpoint, method)}
         url = self.adapter.build(endpoint, path_values, method=method)
@@ -346,7 +349,9 @@ class Walk:
         api = url.startswith("/api/v1/")
         user = role if role != "anonymous" else None
         client = self.d.app.test_client() if api else self.d.client(role)
-        headers = {"Authorization": f"Bearer {self.d.tokens[user]}"} if api and user else {}
+        headers = dict(headers or {})
+        if api and user:
+            headers["Authorization"] = f"Bearer {self.d.tokens[user]}"
         kwargs: dict[str, Any] = {"headers": headers}
         if method in ("POST", "PUT"):
             if api:
@@ -358,12 +363,14 @@ class Walk:
                     form["csrf_token"] = self.d.csrf[user]
                 kwargs["data"] = form
         response = client.open(url, method=method, **kwargs)
+        body = response.get_data()
         response.close()  # file downloads are streamed
         _wait_for_solver_threads()
         wrote = self.d.changed_tables() if self.d.dirty() else []
         if wrote:
             self.d.restore()
-        return Outcome(role, variant, url, response.status_code, response.headers.get("Location", ""), wrote)
+        return Outcome(role, variant, url, response.status_code, response.headers.get("Location", ""), wrote,
+                       response.headers, body)
 
 
 def _fill(body: Any, value: Any) -> Any:
