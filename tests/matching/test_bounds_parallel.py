@@ -114,3 +114,15 @@ def test_lns_windows_keep_current_groups_in_pruned_lists():
     assert "G12" in pool["Y1"] and len(pool["Y1"]) == 4
     assert pool["Y1"][:3] == ["G1", "G2", "G3"]  # the nearest (the worth most on their own)
     assert _with_current(["G1"], ("G5",)) == ["G1", "G5"]
+
+
+def test_cancel_while_components_run_side_by_side_keeps_a_verified_solution():
+    import threading
+
+    raw = _districts(6)
+    cancel = threading.Event()
+    sol = solve(parse_problem(raw), SolveOptions(time_limit_s=20, batch_pairs=1, workers=2),
+                progress=lambda *a: cancel.set(), cancel=cancel)
+    assert sol.status in (Status.FEASIBLE, Status.OPTIMAL)
+    assert sol.bound is not None and sol.bound >= sol.objective
+    verify(raw, solution_to_json(sol))
