@@ -8,8 +8,11 @@ re-optimise the window exactly with CP-SAT; a window's result is accepted
 only when it improves. Every window model includes the fixed context, so
 each accepted step keeps the whole assignment feasible.
 
-The proven upper bound comes from bounds.py (LP relaxation with HiGHS when it
-finishes in time, else a trivial bound).
+Windows use short candidate lists (the few groups worth most to each person
+on their own, plus the current ones), so a model of the same size covers
+several times more people. The proven upper bound comes from bounds.py (LP
+relaxation with GLOP for small scopes) or lagrange.py (seat prices) for large
+ones, never worse than the trivial bound.
 """
 
 from __future__ import annotations
