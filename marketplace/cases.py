@@ -552,6 +552,15 @@ def audit_cases(
     session.commit()
 
 
+def audit_placement_members(session: Session, user: Any, placement_ids: list[int], *, object_type: str,
+                            action: str = AuditAction.view.value) -> None:
+    """`audit_cases` for the young people behind placements (member lists of the hosting provider)."""
+    if not placement_ids:
+        return
+    ids = session.exec(select(Placement.young_person_id).where(Placement.id.in_(placement_ids))).all()
+    audit_cases(session, user, sorted(set(ids)), action=action, object_type=object_type)
+
+
 def _notify_host(session: Session, yp: YoungPerson, placement: Placement) -> None:
     """The hosting provider's coordinators learn that a seat in their group is free again (no case data)."""
     from . import notify

@@ -83,6 +83,8 @@ ACTION_LABELS = {
     "placement_proposal_list": "in der Vorschlagsliste gesehen",
     "placement": "Belegung angesehen",
     "pending_placement_list": "vom Träger in offenen Belegungen gesehen",
+    "group_member_list": "vom Träger in „Meine Gruppen“ gesehen",
+    "attendance_list": "vom Träger in der Teilnahmeliste gesehen",
     "solver_run": "im Solver-Lauf gesehen",
     "delete": "personenbezogene Daten gelöscht (anonymisiert)",
     "create": "angelegt",

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from .. import offers as offer_cases
 from .. import placements as placement_cases
 from ..access import can_edit_offer, can_view_offer, can_view_provider_records, ensure, get_or_404, require_role
+from ..cases import audit_placement_members
 from ..db import get_session
 from ..models import Category, GroupOffer, Municipality, OfferStatus, OfferStatusEvent, Provider, Role
 from ..my_groups import my_groups, next_session_dates
@@ -430,6 +431,8 @@ def _mine_page(decline_errors: dict[int, str] | None = None, status: int = 200,
     groups = my_groups(get_session(), provider_id=current_user.provider_id, today=today_berlin(), now=utcnow(),
                        stale_days=_stale_days())
     pending = [(group, member) for group in groups for member in group.pending]
+    shown = [m.placement_id for group in groups for m in (*group.members, *group.pending)]
+    audit_placement_members(get_session(), current_user, shown, object_type="group_member_list")
     return render_page("offers/mine.html", "offers/partials/mine_body.html", groups=groups, pending=pending,
                        decline_errors=decline_errors or {}, alert=alert,
                        stale_days=_stale_days()), status

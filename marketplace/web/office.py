@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from .. import attendance as att
 from .. import offer_io
 from ..access import require_role
-from ..audit import audit
+from ..cases import audit_placement_members
 from ..db import get_session
 from ..models import AuditAction, GroupOffer, Role
 from ..spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, xlsx_bytes
@@ -96,6 +96,8 @@ def _form_context(offer: GroupOffer, when: att.SessionDate | None, *, prefill: s
                   confirmation: str | None = None, reason: str = "") -> dict[str, Any]:
     session = get_session()
     members = att.members_on(session, offer.id, when.day) if when else []
+    audit_placement_members(session, current_user, [m.placement_id for m in members],
+                            object_type="attendance_list")
     existing = att.existing_marks(session, when.offer_session_id, when.day) if when else {}
     marks = {pid: row.status for pid, row in existing.items()}
     if prefill in att.STATUS_LABELS:
@@ -268,8 +270,8 @@ def attendance_export() -> Response:
         abort(400, problem.message)
     header, rows = monthly_table(overview)
     session = get_session()
-    audit(session, current_user, AuditAction.export, "attendance", overview.offer.id)
-    session.commit()
+    audit_placement_members(session, current_user, [m.placement_id for m in overview.members],
+                            action=AuditAction.export.value, object_type="attendance")
     name = f"teilnahme-{overview.offer.id}-{month:%Y-%m}"
     if fmt == "csv":
         return _download(csv_bytes(header, rows), name, fmt)
