@@ -5,7 +5,7 @@
 For each database (SQLite always; PostgreSQL when --postgres or MARKETPLACE_BENCH_POSTGRES_URL
 names a server, whose database `gb_loadtest` is dropped and re-created) the demo district
 is seeded into a fresh database, the app is served by gunicorn (2 workers × 8 threads) on
-127.0.0.1, and the users run for `--duration` seconds with 0.5–1.5 s think time:
+127.0.0.1, and the users (one arriving every 0.2 s) run for `--duration` seconds with 0.5–1.5 s think time:
 coordinators and planners browse the catalogue and offer pages; caseworkers also request
 placements for young people of their team and confirm the first option of every second
 proposal. Afterwards the database is checked for overbooking (seat counter vs. seats and vs.
@@ -39,6 +39,7 @@ PASSWORD = "demo-passwort"
 BROWSERS = ["koordination@traeger-1.example", "koordination@traeger-2.example", "planung@jugendamt.example"]
 CASEWORKERS = ["asd@jugendamt.example", "asd-west@jugendamt.example"]
 MAX_REQUESTS_PER_USER = 2000
+RAMP_UP_S = 0.2  # a new user every 0.2 s: all 50 are active after 10 s
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 _OPTION = re.compile(r'name="option"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="option"')
 _OFFER = re.compile(r'href="/angebote/(\d+)"')
@@ -107,6 +108,7 @@ class Stats:
 def _user(base: str, email: str, team: list[int] | None, stop: float, stats: Stats, seed: int) -> None:
     rng = random.Random(seed)
     http = requests.Session()
+    time.sleep(seed * RAMP_UP_S)  # users arrive one after another, as in an office morning
 
     def call(kind: str, method: str, path: str, **kwargs) -> requests.Response | None:
         start = time.perf_counter()
