@@ -408,9 +408,9 @@ def _retire_earlier_examples(session: Session) -> None:
     session.commit()
 
 
-SETTINGS = settings(max_examples=15, stateful_step_count=20, deadline=None,
+SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
-POSTGRES_EXAMPLES = 8  # each step costs about three times as much there; SQLite explores more
+POSTGRES_EXAMPLES = 12  # each step costs about three times as much there; SQLite explores more
 
 
 def test_placement_lifecycle_state_machine(db_engine: Engine) -> None:
