@@ -6,28 +6,13 @@ import re
 
 import pytest
 
-from seed.generate import load_data
+from tests.e2e.journey import login as _login
+from tests.e2e.journey import watch as _watch
 
 pytestmark = pytest.mark.e2e
 
 COORDINATOR = "koordination@traeger-1.example"
 CASEWORKER = "asd@jugendamt.example"
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(load_data()["organisations"]["demo_password"])
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _watch(page) -> list[str]:
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"{msg.location['url']}: {msg.text}")
-            if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    return problems
 
 
 def test_catalogue_filters_update_results_in_place_and_map(live_server, chromium, artifacts):

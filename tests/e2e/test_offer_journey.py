@@ -4,32 +4,18 @@ the map."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, timedelta
 
 import pytest
 
-from seed.generate import load_data
+from tests.e2e.journey import login as _login
+from tests.e2e.journey import logout as _logout
 
 pytestmark = pytest.mark.e2e
 
 COORDINATOR = "koordination@traeger-1.example"
 PLANNER = "planung@jugendamt.example"
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(load_data()["organisations"]["demo_password"])
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _logout(page) -> None:
-    page.locator(".user-menu summary").click()
-    page.get_by_role("button", name="Abmelden").click()
-    page.wait_for_url(re.compile(r"/login$"))
 
 
 def test_create_certify_publish(live_server, chromium, artifacts):
