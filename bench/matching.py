@@ -114,10 +114,10 @@ def bench_problem(path: Path, solvers: list[str], args: argparse.Namespace, work
 
 def verify_all(runs: list[Run], workers: int) -> None:
     """Check every solution with verify.py after all solvers ran (in parallel: it takes minutes on XL)."""
-    todo = [r for r in runs if r.files is not None]
+    with_files = [r for r in runs if r.files is not None]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        reports = list(pool.map(lambda r: verify(*r.files), todo))
-    for run, report in zip(todo, reports, strict=True):
+        reports = list(pool.map(lambda r: verify(*r.files), with_files))
+    for run, report in zip(with_files, reports, strict=True):
         run.report = report
         run.objective = report.get("objective")
         run.feasible = bool(report.get("feasible"))
