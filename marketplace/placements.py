@@ -49,7 +49,7 @@ from .models import (
 )
 from .notify import notify
 from .proposals import ProposedOption, propose_options
-from .snapshot import build_snapshot
+from .snapshot_cache import cached_snapshot
 from .timeutil import utcnow
 
 OPEN_REQUEST_STATUSES = (RequestStatus.open.value, RequestStatus.waiting.value)
@@ -371,7 +371,7 @@ def _existing_proposal(session: Session, young_person_id: int, offer_id: int) ->
 
 def _validate(session: Session, person: YoungPerson, offers: list[GroupOffer], today: date | None) -> None:
     """Raise `PlacementError` unless every offer may take the person now (matching rules 1, 3-6)."""
-    snapshot = build_snapshot(session, today=today)
+    snapshot = cached_snapshot(session, today=today)
     problem = snapshot.problem
     y = problem.people.get(snapshot.person_key(person.id))
     if y is None:

@@ -1,11 +1,11 @@
 """The instant proposal (Sofortvorschlag) for a placement request: the best options, explained in German.
 
-`propose_options` builds the live matching problem (`marketplace.snapshot`), asks the
-engine's single-request recommender for the best `k` options for one young person with
-everyone else's placements fixed, and explains each option in plain German: hours against
-the target, needs served, distance, times, wishes, seats, and the offset rate when another
-provider hosts the group. When nothing fits, it returns the engine's reasons instead.
-Read-only: nothing is written here.
+`propose_options` takes the live matching problem (`marketplace.snapshot`; rebuilt only when
+the data changed, `marketplace.snapshot_cache`), asks the engine's single-request recommender
+for the best `k` options for one young person with everyone else's placements fixed, and
+explains each option in plain German: hours against the target, needs served, distance, times,
+wishes, seats, and the offset rate when another provider hosts the group. When nothing fits,
+it returns the engine's reasons instead. Read-only: nothing is written here.
 
 The engine speaks in pseudonymous keys ("Y12", "G7", "P3"); texts shown to people use
 group titles and provider names, and never name another young person.
@@ -33,7 +33,8 @@ from .matching.explain import (
 from .matching.problem import Problem, Window, YoungPerson
 from .matching.recommend import recommend
 from .models import Category, GroupOffer, Municipality, Provider
-from .snapshot import Snapshot, build_snapshot
+from .snapshot import Snapshot
+from .snapshot_cache import cached_snapshot
 
 DEFAULT_OPTIONS = 3
 
@@ -103,7 +104,7 @@ def propose_options(
     group would still be below its minimum size come last, marked `feasible=False`.
     """
     started = time.monotonic()
-    snapshot = build_snapshot(session, today=today)
+    snapshot = cached_snapshot(session, today=today)
     key = snapshot.person_key(young_person_id)
     problem = snapshot.problem
     if key not in problem.people:

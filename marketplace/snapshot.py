@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
@@ -50,7 +50,7 @@ from .models import (
     WishKind,
     YoungPerson,
 )
-from .offers import STALE_OFFER_WEIGHT, is_stale
+from .offers import STALE_OFFER_WEIGHT, VACANCY_STALE_DAYS, is_stale
 from .timeutil import today_berlin, utcnow
 
 #: Setting key holding the Jugendamt's solver weights (a dict of FORMAT weight names).
@@ -94,6 +94,10 @@ class Snapshot:
     today: date
     fixed_load: list[FixedLoad] = field(default_factory=list)
     skipped_offers: dict[int, str] = field(default_factory=dict)
+    #: The stale offers (see `is_stale`) are the same from just after `stale_since` up to `fresh_until`
+    #: (when the first fresh offer turns stale); None: no limit on that side.
+    stale_since: datetime | None = None
+    fresh_until: datetime | None = None
 
     @staticmethod
     def person_key(young_person_id: int) -> str:
@@ -196,8 +200,11 @@ def _offers(session: Session, today: date, held_offer_ids: set[int]) -> tuple[li
 
 
 def build_snapshot(session: Session, *, today: date | None = None,
-                   weights: dict[str, float] | None = None) -> Snapshot:
-    """Build the pseudonymous matching problem of the whole district as of `today` (Berlin)."""
+                   weights: dict[str, float] | None = None, now: datetime | None = None) -> Snapshot:
+    """Build the pseudonymous matching problem of the whole district as of `today` (Berlin).
+
+    `now` (UTC, default: the clock) decides which offers are stale.
+    """
     today = today or today_berlin()
     people = _active_people(session, today)
     person_ids = {y.id for y in people}
@@ -209,8 +216,12 @@ def build_snapshot(session: Session, *, today: date | None = None,
     offers, bookable = _offers(session, today, {p.offer_id for p in placements})
     centres = {m.id: (m.lat, m.lon) for m in session.exec(select(Municipality)).all()}
 
-    now = utcnow()
+    now = now or utcnow()
     stale = {group_key(o.id) for o in offers if is_stale(o, now)}
+    turns = {o.id: o.vacancy_confirmed_at + timedelta(days=VACANCY_STALE_DAYS) for o in offers
+             if o.status == OfferStatus.published.value and o.vacancy_confirmed_at is not None}
+    stale_since = max((t for i, t in turns.items() if group_key(i) in stale), default=None)
+    fresh_until = min((t for i, t in turns.items() if group_key(i) not in stale), default=None)
     groups: dict[int, dict] = {}
     skipped: dict[int, str] = {}
     for offer in offers:
@@ -300,7 +311,8 @@ def build_snapshot(session: Session, *, today: date | None = None,
         "groups": raw_groups,
         "young_people": raw_people,
     }
-    return Snapshot(raw=raw, problem=parse_problem(raw), today=today, fixed_load=fixed, skipped_offers=skipped)
+    return Snapshot(raw=raw, problem=parse_problem(raw), today=today, fixed_load=fixed, skipped_offers=skipped,
+                    stale_since=stale_since, fresh_until=fresh_until)
 
 
 def _discount_stale_offers(raw_groups: list[dict], raw_people: list[dict], stale: set[str]) -> None:

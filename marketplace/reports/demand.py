@@ -28,25 +28,19 @@ from sqlmodel import Session, select
 from ..matching.explain import category_label, unmatched_all
 from ..models import (
     ACTIVE_PLACEMENT_STATUSES,
-    AvailabilityWindow,
     CaseStatus,
     Category,
-    GroupOffer,
-    KeepApart,
     Municipality,
-    OfferCategory,
-    OfferSession,
     OfferStatus,
-    OfferWish,
     Placement,
-    PlacementEvent,
     PlacementRequest,
     RequestStatus,
     Sozialraum,
     YoungPerson,
     YoungPersonNeed,
 )
-from ..snapshot import build_snapshot, person_key
+from ..snapshot import Snapshot, person_key
+from ..snapshot_cache import cached_snapshot
 from .facts import OfferInfo, attendance_by_month, load_offers, offer_months, seat_holdings
 from .filters import ReportFilters, month_first_day, shift_month
 from .tables import Column, Kind, ReportTable, ratio
@@ -147,34 +141,7 @@ def waiting_people(session: Session, *, filters: ReportFilters, today: date) -> 
     return list(people.values())
 
 
-def data_state(session: Session) -> tuple:
-    """A cheap fingerprint of everything the matching problem is built from (one query).
-
-    Every edit of a case, an offer or a placement bumps its `version` or adds an event, seats
-    move `seats_taken`, and link rows (needs, availability, categories, sessions, wishes,
-    keep-apart) are replaced, not edited, so counts and id sums catch them.
-    """
-    def agg(*columns):
-        return select(*columns).scalar_subquery()
-
-    parts = [
-        agg(func.count(YoungPerson.id)), agg(func.sum(YoungPerson.version)), agg(func.max(YoungPerson.updated_at)),
-        agg(func.count(GroupOffer.id)), agg(func.sum(GroupOffer.version)), agg(func.sum(GroupOffer.seats_taken)),
-        agg(func.max(GroupOffer.updated_at)),
-        agg(func.count(Placement.id)), agg(func.sum(Placement.version)), agg(func.max(PlacementEvent.id)),
-        agg(func.count(PlacementEvent.id)),
-        agg(func.count(AvailabilityWindow.id)), agg(func.sum(AvailabilityWindow.id)),
-        agg(func.count(YoungPersonNeed.category_id)),
-        agg(func.sum(YoungPersonNeed.young_person_id * 97 + YoungPersonNeed.category_id)),
-        agg(func.sum(OfferCategory.offer_id * 97 + OfferCategory.category_id)),
-        agg(func.count(OfferSession.id)), agg(func.sum(OfferSession.id)),
-        agg(func.count(OfferWish.id)), agg(func.sum(OfferWish.id)),
-        agg(func.count(KeepApart.id)), agg(func.sum(KeepApart.id)),
-    ]
-    return tuple(session.exec(select(*parts)).one())
-
-
-_REASON_CACHE: OrderedDict[tuple, dict[str, list[str]]] = OrderedDict()
+_REASON_CACHE: OrderedDict[int, tuple[Snapshot, dict[str, list[str]]]] = OrderedDict()
 _REASON_CACHE_SIZE = 4
 _REASON_LOCK = threading.Lock()
 
@@ -182,18 +149,19 @@ _REASON_LOCK = threading.Lock()
 def live_reasons(session: Session, *, today: date) -> dict[str, list[str]]:
     """The engine's reasons for every unassigned person of today's problem ("Y<id>" → German lines).
 
-    Building the problem is the expensive part, so the result is kept per database, day and data
-    state (`data_state`): a changed case, offer or placement gives a new key, and thus fresh reasons.
+    Building the problem is the expensive part; it is kept per data state (`snapshot_cache`), and
+    the reasons are kept with the problem they explain: a changed case, offer or placement gives a
+    new problem, and thus fresh reasons.
     """
-    key = (str(session.get_bind().url), today, data_state(session))
+    snapshot = cached_snapshot(session, today=today)
     with _REASON_LOCK:
-        if key in _REASON_CACHE:
-            _REASON_CACHE.move_to_end(key)
-            return _REASON_CACHE[key]
-    snapshot = build_snapshot(session, today=today)
+        found = _REASON_CACHE.get(id(snapshot))
+        if found is not None and found[0] is snapshot:
+            _REASON_CACHE.move_to_end(id(snapshot))
+            return found[1]
     reasons = unmatched_all(snapshot.problem, snapshot.current_assignments())
     with _REASON_LOCK:
-        _REASON_CACHE[key] = reasons
+        _REASON_CACHE[id(snapshot)] = (snapshot, reasons)
         while len(_REASON_CACHE) > _REASON_CACHE_SIZE:
             _REASON_CACHE.popitem(last=False)
     return reasons
