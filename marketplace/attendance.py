@@ -60,11 +60,16 @@ WEEKDAYS_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 
 class AttendanceError(ValueError):
-    """The input cannot be recorded; `messages` are German, one per problem."""
+    """The input cannot be recorded; `messages` are German, one per problem.
 
-    def __init__(self, messages: list[str]) -> None:
+    `fields` names, per message, what it is about (None when unknown): "session_date" (the
+    date or session), "reason", or "marks.<placement id>" for one member's mark.
+    """
+
+    def __init__(self, messages: list[str], fields: list[str | None] | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = list(messages)
+        self.fields = list(fields) if fields is not None else [None] * len(self.messages)
 
 
 class AttendanceDenied(PermissionError):
@@ -283,21 +288,26 @@ def record_attendance(
     errors: list[str] = []
     when = find_session_date(offer, session_date, offer_session_id)
     if when is None:
-        raise AttendanceError([f"Am {session_date:%d.%m.%Y} findet dieser Termin der Gruppe nicht statt."])
+        raise AttendanceError([f"Am {session_date:%d.%m.%Y} findet dieser Termin der Gruppe nicht statt."],
+                              ["session_date"])
     if session_date > today:
-        raise AttendanceError(["Die Teilnahme kann erst am Tag des Termins erfasst werden."])
+        raise AttendanceError(["Die Teilnahme kann erst am Tag des Termins erfasst werden."], ["session_date"])
     reason = (reason or "").strip() or None
+    fields: list[str | None] = []
     if reason is not None and len(reason) > MAX_REASON:
         errors.append(f"Der Grund der Korrektur darf höchstens {MAX_REASON} Zeichen lang sein.")
+        fields.append("reason")
     members = {m.placement_id: m for m in members_on(session, offer_id, session_date)}
     allowed = set(STATUS_LABELS)
     for placement_id, status in marks.items():
         if placement_id not in members:
             errors.append(f"Belegung {placement_id} gehört am {session_date:%d.%m.%Y} nicht zu dieser Gruppe.")
+            fields.append(f"marks.{placement_id}")
         elif status not in allowed:
             errors.append(f"{members[placement_id].pseudonym}: Bitte wählen Sie anwesend, abwesend oder entschuldigt.")
+            fields.append(f"marks.{placement_id}")
     if errors:
-        raise AttendanceError(errors)
+        raise AttendanceError(errors, fields)
 
     result = RecordResult(session_date=when)
     existing = existing_marks(session, offer_session_id, session_date)

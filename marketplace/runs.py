@@ -309,6 +309,12 @@ def run_nightly(engine: Engine, *, today: date | None = None, time_limit_s: floa
     return execute_run(engine, run_id, today=day, time_limit_s=time_limit_s)
 
 
+def active_run(session: Session) -> SolverRun | None:
+    """The queued or running run, if any: an on-demand run starts only when none is active."""
+    return session.exec(select(SolverRun).where(SolverRun.status.in_(
+        [RunStatus.queued.value, RunStatus.running.value])).order_by(SolverRun.id)).first()
+
+
 def start_background_run(engine: Engine, *, kind: RunKind, started_by: int | None,
                          apply: bool = True) -> int:
     """Create a run and execute it in a background thread of this process (on-demand runs)."""

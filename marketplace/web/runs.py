@@ -27,7 +27,7 @@ from ..matching.explain import explain_person
 from ..matching.problem import parse_problem
 from ..matching.solution import solution_from_json
 from ..models import Category, GroupOffer, Municipality, Provider, Role, RunKind, RunStatus, SolverRun, YoungPerson
-from ..runs import progress_registry, start_background_run
+from ..runs import active_run, progress_registry, start_background_run
 from ..solver_settings import WEIGHTS, read_settings
 from ..whatif import ScenarioError, parse_scenario, run_scenario
 from .rendering import render_page
@@ -107,8 +107,7 @@ def index() -> str:
 @bp.route("/starten", methods=["POST"])
 @require_role(Role.planner)
 def start() -> Response:
-    running = get_session().exec(select(SolverRun).where(SolverRun.status.in_(
-        [RunStatus.queued.value, RunStatus.running.value]))).first()
+    running = active_run(get_session())
     if running is not None:
         flash("Es läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.", "warning")
         return redirect(url_for("runs.detail", run_id=running.id))
