@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -133,6 +135,21 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory, _migrated_template: Pat
         app.config["TEST_DISTRICT"] = build_district(session)
     yield app
     app.extensions["db_engine"].dispose()
+
+
+def wait_for_solver_runs(timeout: float = 120.0) -> None:
+    """Let solver runs started through the API (background threads "solver-run-<id>") finish."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("solver-run-"):
+            thread.join(timeout)
+
+
+@pytest.fixture(autouse=True)
+def _solver_runs_finish() -> Iterator[None]:
+    """A run started by a test (the matrix, Schemathesis) ends within it, not while the next one uses the
+    database. Tests with their own app wait themselves, before the app is torn down."""
+    yield
+    wait_for_solver_runs()
 
 
 def days(n: int) -> str:

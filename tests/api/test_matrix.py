@@ -79,6 +79,21 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                               body=lambda d, s: {}, stale="young_person"),
     ("api.import_young_people", "POST"): no_sides("/api/v1/young-people/import", {"caseworker": OWN},
                                                   body=lambda d, s: []),
+    ("api.change_module", "POST"): Entry("/api/v1/young-people/{person}/change-module", {"caseworker": OWN},
+                                         body=lambda d, s: {"module_id": d.ids["module"],
+                                                            "reason": "Hilfeplan fortgeschrieben"},
+                                         stale="young_person"),
+    ("api.extend_crisis", "POST"): Entry("/api/v1/young-people/{person}/extend-crisis", {"caseworker": OWN},
+                                         body=lambda d, s: {"until": days(20), "reason": "Lage noch nicht stabil"},
+                                         stale="young_person"),
+    ("api.end_case", "POST"): Entry("/api/v1/young-people/{person}/end", {"caseworker": OWN},
+                                    body=lambda d, s: {"reason": "Hilfeziele erreicht"}, stale="young_person"),
+    # attendance: the hosting provider's coordinator (the allowed write names a session the group does not have)
+    ("api.get_attendance_month", "GET"): Entry("/api/v1/offers/{published}/attendance", {"coordinator": OWN}),
+    ("api.get_attendance_day", "GET"): Entry("/api/v1/offers/{published}/attendance/2025-01-06",
+                                             {"coordinator": OWN}),
+    ("api.record_attendance", "POST"): Entry("/api/v1/offers/{published}/attendance/2025-01-06", {"coordinator": OWN},
+                                             body=lambda d, s: {"offer_session_id": 2147483647, "marks": []}),
     # placement requests (the request's record side is the young person's team)
     ("api.list_requests", "GET"): no_sides("/api/v1/placement-requests", {"caseworker": OWN}),
     ("api.create_request", "POST"): Entry("/api/v1/placement-requests", {"caseworker": OWN},
@@ -104,7 +119,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # solver runs, statements, catalogue, identity
     ("api.list_runs", "GET"): no_sides("/api/v1/solver-runs", {"planner": OWN}),
     ("api.get_run", "GET"): no_sides("/api/v1/solver-runs/{run}", {"planner": OWN}),
+    # the one allowed write that is carried out: the run starts (it only adds proposals; conftest waits for it)
+    ("api.start_run", "POST"): no_sides("/api/v1/solver-runs", {"planner": OWN}),
     ("api.get_statement", "GET"): no_sides("/api/v1/statements/2025-01", {"coordinator": OWN, "planner": OWN}),
+    ("api.close_statement_month", "POST"): no_sides("/api/v1/statements/2999-01/close", {"planner": OWN}),
     ("api.get_report", "GET"): no_sides("/api/v1/reports/auslastung", {"planner": OWN}),
     ("api.catalogue", "GET"): no_sides("/api/v1/catalogue", everyone()),
     ("api.me", "GET"): no_sides("/api/v1/me", everyone()),

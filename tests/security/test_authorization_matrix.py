@@ -245,12 +245,18 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api.register_young_person", "POST"): CASEWORKER,
     ("api.get_young_person", "GET"): READ_CASE,
     ("api.update_young_person", "PUT"): OWN_CASE,
+    ("api.change_module", "POST"): with_(OWN_CASE, json={"module_id": 1, "reason": "Hilfeplan fortgeschrieben"}),
+    ("api.extend_crisis", "POST"): with_(OWN_CASE, json={"until": "2030-01-01", "reason": "Lage noch nicht stabil"}),
+    ("api.end_case", "POST"): with_(OWN_CASE, json={"reason": "Hilfeziele erreicht"}),
     ("api.import_young_people", "POST"): CASEWORKER,
     ("api.list_requests", "GET"): CASEWORKER,
     ("api.create_request", "POST"): with_(OWN_CASE, json={"young_person_id": "@young_person_id"},
                                           params={"young_person_id": RECORD_PARAMS["young_person_id"]}),
     ("api.get_request", "GET"): OWN_CASE,
     ("api.confirm_request", "POST"): with_(OWN_CASE, json={"offer_ids": ["@offer_own"]}),
+    ("api.get_attendance_month", "GET"): OWN_OFFER,
+    ("api.get_attendance_day", "GET"): OWN_OFFER,
+    ("api.record_attendance", "POST"): with_(OWN_OFFER, json={"offer_session_id": 1, "marks": []}),
     ("api.list_placements", "GET"): E(caseworker=ALL, coordinator=ALL, planner=ALL),
     ("api.get_placement", "GET"): SEE_PLACEMENT,
     ("api.accept_placement", "POST"): HOST,
@@ -260,7 +266,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api.dismiss_proposal", "POST"): PROPOSAL,
     ("api.list_runs", "GET"): PLANNER,
     ("api.get_run", "GET"): PLANNER,
+    ("api.start_run", "POST"): PLANNER,
     ("api.get_statement", "GET"): COORD_PLANNER,
+    ("api.close_statement_month", "POST"): PLANNER,
     ("api.get_report", "GET"): PLANNER,
 }
 
@@ -326,8 +334,8 @@ class Walk:
         values: dict[str, Any] = {}
         for name, table in self.variant_tables(entry, endpoint, method).items():
             values[name] = self.record_id(name, table, variant, role)
-        fixed = {"run_id": district.ids["run"], "month": district.month, "kind": "csv", "fmt": "csv",
-                 "filename": "css/app.css", "user_id": district.user_ids["coordinator2"],
+        fixed = {"run_id": district.ids["run"], "month": district.month, "day": f"{district.month}-01",
+                 "kind": "csv", "fmt": "csv", "filename": "css/app.css", "user_id": district.user_ids["coordinator2"],
                  "provider_id": district.ids["provider_foreign"]}
         for name in self.rule_params(endpoint, method):
             if name in values:

@@ -24,7 +24,7 @@ from ...case_import import REQUIRED as CASE_REQUIRED
 from ...offer_io import COLUMNS as OFFER_COLUMNS
 from ..problems import PROBLEM_TYPES, ApiProblem, problem_response
 from ..security import csrf
-from . import offers, placements, reading, reports, young_people  # noqa: F401  (they register their routes)
+from . import attendance, offers, placements, reading, reports, young_people  # noqa: F401  (register routes)
 from .docs import docs_context
 from .openapi import openapi_spec
 from .registry import OPERATIONS, bp

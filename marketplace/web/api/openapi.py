@@ -25,7 +25,8 @@ API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 ROLE_LABELS = {Role.coordinator.value: "Koordination (Träger)", Role.caseworker.value: "ASD-Fachkraft",
                Role.planner.value: "Jugendhilfeplanung", Role.admin.value: "Administration"}
-STATUS_TEXT = {200: "OK", 201: "Angelegt", 400: PROBLEM_TYPES[400][1], 401: PROBLEM_TYPES[401][1],
+STATUS_TEXT = {200: "OK", 201: "Angelegt", 202: "Angenommen (läuft im Hintergrund)",
+               400: PROBLEM_TYPES[400][1], 401: PROBLEM_TYPES[401][1],
                403: PROBLEM_TYPES[403][1], 404: PROBLEM_TYPES[404][1], 409: PROBLEM_TYPES[409][1],
                412: PROBLEM_TYPES[412][1], 413: PROBLEM_TYPES[413][1], 415: PROBLEM_TYPES[415][1],
                422: PROBLEM_TYPES[422][1], 428: PROBLEM_TYPES[428][1]}
@@ -152,6 +153,8 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
             schema = {"type": "string", "enum": [v.strip() for v in converter[4:-1].split(",")]}
         elif name == "month":
             schema = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$", "examples": ["2025-03"]}
+        elif name == "day":
+            schema = {"type": "string", "format": "date", "examples": ["2025-03-05"]}
         else:
             schema = {"type": "string"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})

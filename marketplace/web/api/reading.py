@@ -1,23 +1,28 @@
 """API: solver runs (planning), offset statements (coordinators and planning), catalogues, who am I.
 
-Same rules as the web UI: solver runs are for Jugendhilfeplanung only; a coordinator's statement
-lists only the provider pairs involving their own provider (`ledger.statement(provider_id=...)`),
-planning sees every pair. Statement views are audited like the statement page.
+Same rules as the web UI: solver runs are for Jugendhilfeplanung only, and an on-demand run starts
+only when no run is active (`runs.active_run`); it executes in a background thread of this process
+(`runs.start_background_run`, live progress in `runs.progress_registry`), like „Abgleich starten“.
+A coordinator's statement lists only the provider pairs involving their own provider
+(`ledger.statement(provider_id=...)`), planning sees every pair and closes a month
+(`ledger.close_month`: only months that are over, earlier months first, once). Statement views are
+audited like the statement page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, url_for
 from flask_login import current_user
 from sqlmodel import select
 
 from ...access import get_or_404
 from ...audit import audit
-from ...db import get_session
-from ...ledger import LedgerError, parse_month, statement
-from ...models import Category, Module, Municipality, Provider, Role, SolverRun, Sozialraum, Team
+from ...db import get_engine, get_session
+from ...ledger import LedgerError, close_month, parse_month, statement
+from ...models import Category, Module, Municipality, Provider, Role, RunKind, RunStatus, SolverRun, Sozialraum, Team
+from ...runs import active_run, progress_registry, start_background_run
 from ..problems import ApiProblem
 from .registry import ALL_ROLES, operation
 from .respond import json_response, page_response, paginate
@@ -27,10 +32,12 @@ from .schemas import (
     CategoryOut,
     MeOut,
     ModuleOut,
+    MonthCloseOut,
     MunicipalityOut,
     Page,
     PairOut,
     ProviderOut,
+    RunProgressOut,
     RunQuery,
     SolverRunOut,
     SozialraumOut,
@@ -47,12 +54,25 @@ PLANNER = (Role.planner,)
 # --------------------------------------------------------------------------- solver runs
 
 
+ACTIVE_RUN_STATUSES = (RunStatus.queued.value, RunStatus.running.value)
+
+
+def _progress(run: SolverRun) -> RunProgressOut | None:
+    """The live progress of a queued or running run executing in this process (None otherwise)."""
+    live = progress_registry.get(run.id) if run.status in ACTIVE_RUN_STATUSES else None
+    if live is None:
+        return None
+    return RunProgressOut(phase=live.get("phase") or "", elapsed=float(live.get("elapsed") or 0.0),
+                          objective=live.get("objective"), bound=live.get("bound"))
+
+
 def run_out(run: SolverRun, *, detail: bool = False) -> SolverRunOut:
     return SolverRunOut(
         id=run.id, run_key=run.run_key, kind=run.kind, status=run.status, created_at=run.created_at,
         started_at=run.started_at, finished_at=run.finished_at, solver_status=run.solver_status,
         objective=run.objective, bound=run.bound, kpis=run.kpis, error=run.error,
         weights=run.weights if detail else None, diff=run.diff if detail else None,
+        progress=_progress(run) if detail else None,
     )
 
 
@@ -72,8 +92,30 @@ def list_runs(params: RunQuery) -> Any:
 @operation("/solver-runs/<int(max=2147483647):run_id>", roles=PLANNER, tag="Solver-Läufe",
            summary="Ein Solver-Lauf", response=SolverRunOut)
 def get_run(run_id: int) -> Any:
-    """One run: KPIs, weights used, and its changes (pseudonymous keys Y…/G…, as in the run's download)."""
-    return json_response(run_out(get_or_404(get_session(), SolverRun, run_id), detail=True))
+    """One run: status, KPIs, weights used, and its changes (pseudonymous keys Y…/G…, as in the run's
+    download). While it waits or runs, `progress` shows the phase, the seconds so far and the objective:
+    poll this until `status` is done, failed or cancelled."""
+    run = get_or_404(get_session(), SolverRun, run_id)
+    get_session().refresh(run)  # the run is written by its own thread
+    return json_response(run_out(run, detail=True))
+
+
+@operation("/solver-runs", method="POST", roles=PLANNER, tag="Solver-Läufe", summary="Abgleich starten",
+           response=SolverRunOut, status=202)
+def start_run() -> Any:
+    """Start an on-demand run of the matching, as „Abgleich starten“ on the runs page: it executes in the
+    background and writes its proposals when done. The answer (202) carries the run's id and status and its
+    address in `Location`; poll it with GET. While another run waits or runs, nothing is started (409)."""
+    session = get_session()
+    running = active_run(session)
+    if running is not None:
+        raise ApiProblem(409, f"Es läuft bereits ein Abgleich (Lauf {running.id}). Bitte warten Sie, bis er "
+                              "fertig ist.", headers={"Location": url_for("api.get_run", run_id=running.id)})
+    run_id = start_background_run(get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+    audit(session, current_user, "create", "solver_run", run_id)
+    session.commit()
+    run = session.get(SolverRun, run_id)
+    return json_response(run_out(run), 202, {"Location": url_for("api.get_run", run_id=run_id)})
 
 
 # --------------------------------------------------------------------------- statements
@@ -103,6 +145,27 @@ def get_statement(month: str) -> Any:
                   for pid, amount in sorted(data.balances.items())],
         transfers=[TransferOut(**vars(t)) for t in data.transfers],
     ))
+
+
+@operation("/statements/<month>/close", method="POST", roles=PLANNER, tag="Verrechnung",
+           summary="Monat abschließen", response=MonthCloseOut)
+def close_statement_month(month: str) -> Any:
+    """Close a month (`month` = JJJJ-MM), as on the statement page: it is booked a last time from the
+    attendance and is immutable afterwards; later corrections are booked in the following month. Only a
+    month that is over can be closed, earlier months with attendance first, and each month once (else 409)."""
+    try:
+        month = parse_month(month)
+    except LedgerError as error:
+        raise ApiProblem(404, str(error)) from None
+    session = get_session()
+    try:
+        result = close_month(session, month=month, actor=current_user)
+    except LedgerError as error:
+        session.rollback()
+        raise ApiProblem(409, str(error)) from None
+    session.commit()
+    return json_response(MonthCloseOut(month=result.month, closed=True, entries=result.entries,
+                                       total_cents=result.total_cents, adjustments=result.adjustments))
 
 
 # --------------------------------------------------------------------------- catalogues and identity

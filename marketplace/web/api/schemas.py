@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ... import case_rules, offer_input
-from ...models import CaseStatus, OfferStatus, PlacementStatus, RequestStatus, RunKind, RunStatus, Variant
+from ...models import CaseFlagKind, CaseStatus, OfferStatus, PlacementStatus, RequestStatus, RunKind, RunStatus, Variant
 from ...placements import EndReason
 
 #: Strict about what the API accepts: unknown fields are refused, NaN and infinity too.
@@ -88,6 +88,30 @@ class DeclineBody(StrictModel):
 class EndBody(StrictModel):
     reason: EndReason = Field(description="Beendigungsgrund.")
     note: Note | None = Field(default=None, description="Erläuterung (Pflicht beim Grund „other“).")
+
+
+class ModuleChangeBody(StrictModel):
+    """Change a case's module (Modulwechsel im Hilfeplan), with a reason."""
+
+    module_id: Id = Field(description="Das neue Modul (id aus /api/v1/catalogue).")
+    reason: Text = Field(description="Begründung (mindestens 10 Zeichen; bleibt im Fallverlauf).")
+    risk_report_at: date | None = Field(
+        default=None, description="Datum der Gefährdungsmeldung nach § 8a SGB VIII (Pflicht bei Krisenintervention).")
+
+
+class CrisisExtensionBody(StrictModel):
+    """Extend a running crisis intervention (Krisenintervention verlängern), with a reason."""
+
+    until: date = Field(description="Neues Ende (nach dem bisherigen Ende und nach heute, höchstens sechs Wochen "
+                                    "weiter, nicht über das Ende der Bewilligung).")
+    reason: Text = Field(description="Begründung (mindestens 10 Zeichen; bleibt im Fallverlauf).")
+
+
+class CaseEndBody(StrictModel):
+    """End the help (Hilfe beenden), with a reason."""
+
+    reason: Text = Field(description="Begründung (mindestens 10 Zeichen; geht in den Fallverlauf und in den "
+                                     "Beendigungsgrund der Belegungen).")
 
 
 # --------------------------------------------------------------------------- query strings
@@ -326,6 +350,33 @@ class PlacementRequestOut(BaseModel):
     placements: list[PlacementOut] | None = None
 
 
+class CaseFlagOut(BaseModel):
+    """An open warning of a case (Hinweis): `over_max` = the placements exceed the module's group-hours
+    maximum by `excess_minutes` per week (one flag per placement); `crisis_expired` = the crisis ran out."""
+
+    id: int
+    kind: CaseFlagKind
+    placement_id: int | None
+    excess_minutes: int | None
+    created_at: datetime
+
+
+class ModuleChangeOut(BaseModel):
+    """The case after the module change and the warnings it raised (empty: nothing above the new maximum)."""
+
+    young_person: YoungPersonOut
+    flags: list[CaseFlagOut]
+
+
+class RunProgressOut(BaseModel):
+    """Live progress of a run executing in this server process."""
+
+    phase: str = Field(description="Vorbereitung, Optimierung oder Übernahme.")
+    elapsed: float = Field(description="Sekunden seit dem Start der Optimierung.")
+    objective: float | None
+    bound: float | None
+
+
 class SolverRunOut(BaseModel):
     id: int
     run_key: str
@@ -341,6 +392,8 @@ class SolverRunOut(BaseModel):
     error: str | None
     weights: dict[str, Any] | None = None
     diff: dict[str, Any] | None = Field(default=None, description="Änderungen des Laufs (pseudonyme Schlüssel).")
+    progress: RunProgressOut | None = Field(default=None, description="Fortschritt, solange der Lauf wartet oder "
+                                                                      "läuft (Einzelabruf).")
 
 
 class StatementLineOut(BaseModel):
@@ -387,6 +440,16 @@ class StatementOut(BaseModel):
     pairs: list[PairOut]
     balances: list[BalanceOut]
     transfers: list[TransferOut]
+
+
+class MonthCloseOut(BaseModel):
+    """A closed month: booked a last time from the attendance, immutable from now on."""
+
+    month: str
+    closed: bool
+    entries: int = Field(description="Buchungen des Monats.")
+    total_cents: int
+    adjustments: int = Field(description="Davon Korrekturen früherer, bereits abgeschlossener Monate.")
 
 
 class ImportResult(BaseModel):

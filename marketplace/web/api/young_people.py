@@ -3,7 +3,8 @@
 Same rules as the web UI: caseworkers see and change the cases of their own team, Jugendamt
 planning reads all cases (`access.scope_young_people`/`can_view_young_person`); nobody else
 sees case data. Every view is audited per case, like the case pages. `marketplace.cases`
-registers and changes; `marketplace.case_import` registers in bulk (all or nothing).
+registers, changes, changes the module, extends a crisis intervention and ends a case (each with
+its reason and audit event); `marketplace.case_import` registers in bulk (all or nothing).
 """
 
 from __future__ import annotations
@@ -20,10 +21,22 @@ from ...db import get_session
 from ...models import Role, YoungPerson
 from ...timeutil import today_berlin
 from ..problems import ApiProblem, FieldProblem, field_problems
-from .http import Table, if_match_version
+from .http import Table, etag_for, if_match_version
 from .registry import operation
 from .respond import json_response, page_response, paginate, record_response, refused
-from .schemas import CaseBulk, CaseFields, ImportResult, Page, YoungPersonOut, YoungPersonQuery
+from .schemas import (
+    CaseBulk,
+    CaseEndBody,
+    CaseFields,
+    CaseFlagOut,
+    CrisisExtensionBody,
+    ImportResult,
+    ModuleChangeBody,
+    ModuleChangeOut,
+    Page,
+    YoungPersonOut,
+    YoungPersonQuery,
+)
 
 TAG = "Junge Menschen"
 ID = "/<int(max=2147483647):young_person_id>"
@@ -102,13 +115,13 @@ def register_young_person(payload: CaseFields) -> Any:
 @operation(f"/young-people{ID}", method="PUT", roles=WRITERS, tag=TAG, summary="Falldaten ändern", body=CaseFields,
            response=YoungPersonOut, etag=True, if_match=True)
 def update_young_person(young_person_id: int, payload: CaseFields) -> Any:
-    """Replace a case's data (your team only; needs `If-Match`). The module is changed in the web UI,
-    with a reason: `module_id` here must be the current one or empty."""
+    """Replace a case's data (your team only; needs `If-Match`). The module is changed with a reason
+    (`POST /api/v1/young-people/{id}/change-module`): `module_id` here must be the current one or empty."""
     yp = _visible(young_person_id)
     version = if_match_version("young_person", yp.id, yp.version)
     if payload.module_id not in (None, yp.module_id):
         raise ApiProblem(422, errors=[FieldProblem(
-            message="Das Modul wird mit Begründung in der Gruppenbörse gewechselt („Modul ändern“), nicht hier.",
+            message="Das Modul wird mit Begründung gewechselt (POST …/change-module), nicht hier.",
             field="module_id", pointer="/module_id")])
     try:
         yp = cases.update_young_person(get_session(), actor=current_user, young_person_id=yp.id, version=version,
@@ -118,6 +131,77 @@ def update_young_person(young_person_id: int, payload: CaseFields) -> Any:
     except cases.CaseError as error:
         raise _refused(error) from None
     return record_response(young_person_out(yp), "young_person")
+
+
+# --------------------------------------------------------------------------- module, crisis, end
+
+
+def _changed(yp: YoungPerson) -> YoungPerson:
+    """The case as a use case left it (re-read: the version was bumped in SQL)."""
+    session = get_session()
+    session.refresh(yp)
+    return yp
+
+
+@operation(f"/young-people{ID}/change-module", method="POST", roles=WRITERS, tag=TAG, summary="Modul wechseln",
+           body=ModuleChangeBody, response=ModuleChangeOut, etag=True, if_match=True)
+def change_module(young_person_id: int, payload: ModuleChangeBody) -> Any:
+    """Change the module (Hilfeplan), as „Modul ändern“ in the web UI: your team only, with a reason, needs
+    `If-Match`. Group minutes take the new module's defaults; a crisis module needs `risk_report_at` and sets
+    priority 3 and the crisis end. When the active placements together exceed the new weekly maximum, each
+    of them gets a warning (`flags`, kind `over_max`) and the caseworker is notified; no placement is ended."""
+    yp = _visible(young_person_id)
+    version = if_match_version("young_person", yp.id, yp.version)
+    try:
+        flags = cases.change_module(get_session(), actor=current_user, young_person_id=yp.id,
+                                    module_id=payload.module_id, reason=payload.reason,
+                                    risk_report_at=payload.risk_report_at, version=version)
+    except cases.CaseAccessError:
+        abort(403)
+    except cases.CaseError as error:
+        raise _refused(error) from None
+    yp = _changed(yp)
+    body = ModuleChangeOut(young_person=young_person_out(yp), flags=[
+        CaseFlagOut(id=f.id, kind=f.kind, placement_id=f.placement_id, excess_minutes=f.excess_minutes,
+                    created_at=f.created_at) for f in flags])
+    return json_response(body, headers={"ETag": etag_for("young_person", yp.id, yp.version)})
+
+
+@operation(f"/young-people{ID}/extend-crisis", method="POST", roles=WRITERS, tag=TAG,
+           summary="Krisenintervention verlängern", body=CrisisExtensionBody, response=YoungPersonOut, etag=True,
+           if_match=True)
+def extend_crisis(young_person_id: int, payload: CrisisExtensionBody) -> Any:
+    """Extend a running crisis intervention beyond its end, with a reason (your team only; needs `If-Match`).
+    A case under review („Prüfung nötig“) becomes active again."""
+    yp = _visible(young_person_id)
+    if_match_version("young_person", yp.id, yp.version)
+    try:
+        # the use case bumps the version it loaded, which If-Match has just confirmed
+        cases.extend_crisis(get_session(), actor=current_user, young_person_id=yp.id, until=payload.until,
+                            reason=payload.reason)
+    except cases.CaseAccessError:
+        abort(403)
+    except cases.CaseError as error:
+        raise _refused(error) from None
+    return record_response(young_person_out(_changed(yp)), "young_person")
+
+
+@operation(f"/young-people{ID}/end", method="POST", roles=WRITERS, tag=TAG, summary="Hilfe beenden",
+           body=CaseEndBody, response=YoungPersonOut, etag=True, if_match=True)
+def end_case(young_person_id: int, payload: CaseEndBody) -> Any:
+    """End the help, with a reason (your team only; needs `If-Match`): the case is ended, its active
+    placements end and free their seats (the hosting providers are told), open requests are withdrawn and
+    open warnings resolved. An ended case cannot be changed any more (409)."""
+    yp = _visible(young_person_id)
+    version = if_match_version("young_person", yp.id, yp.version)
+    try:
+        cases.end_case(get_session(), actor=current_user, young_person_id=yp.id, reason=payload.reason,
+                       version=version)
+    except cases.CaseAccessError:
+        abort(403)
+    except cases.CaseError as error:
+        raise _refused(error) from None
+    return record_response(young_person_out(_changed(yp)), "young_person")
 
 
 @operation("/young-people/import", method="POST", roles=WRITERS, tag=TAG, summary="Junge Menschen importieren",
