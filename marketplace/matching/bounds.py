@@ -14,7 +14,7 @@ import math
 from ortools.linear_solver import pywraplp
 
 from .constraints import time_cliques
-from .objective import pair_values
+from .objective import pair_total
 from .scope import Scope
 
 
@@ -61,7 +61,7 @@ def lp_bound(scope: Scope, time_limit: float, backend: str = "GLOP") -> float:
         gids = scope.candidates[pid]
         for gid in gids:
             lb = 1.0 if gid in y.pinned else 0.0
-            x[pid, gid] = var(sum(pair_values(problem, pid, gid).values()), lb=lb)
+            x[pid, gid] = var(pair_total(problem, pid, gid), lb=lb)
             members.setdefault(gid, []).append(x[pid, gid])
         xs = [x[pid, g] for g in gids]
         qs = [float(quarters[g]) for g in gids]
@@ -129,5 +129,5 @@ def trivial_bound(scope: Scope) -> float:
         total -= w["change"] * len(set(y.current))
         if gids:
             total += y.priority * (w["placed"] + w["hours"] * min(y.target, hours))
-        total += sum(max(0.0, sum(pair_values(problem, pid, g).values())) for g in gids)
+        total += sum(max(0.0, pair_total(problem, pid, g)) for g in gids)
     return total

@@ -27,7 +27,7 @@ from .runner import ComponentResult, SearchContext, run_model
 from .scope import Scope
 from .solution import Assignments, Status, evaluate
 
-WINDOW_PAIRS = 8000  # initial eligible pairs (of the pruned lists) per window, adapted between MIN and MAX
+WINDOW_PAIRS = 4000  # initial eligible pairs (of the pruned lists) per window, adapted between MIN and MAX
 MIN_PAIRS, MAX_PAIRS = 2000, 30000
 WINDOW_SECONDS = 4.0
 PRUNE = 8  # candidates per person in a window (plus current ones)
@@ -35,7 +35,7 @@ WINDOW_GAP = 0.001  # a window stops at this relative gap
 HINT_WINDOWS = False  # without the current solution as a hint CP-SAT solved windows faster (as on M)
 SHORT_SEEDS = 0.8  # share of windows centred on a young person below target
 LP_PAIRS = 60000
-LAGRANGE_SHARE = 0.15  # of a large scope's time for its bound
+LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
 
@@ -49,11 +49,15 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     current: Assignments = {pid: tuple(start.get(pid, ())) for pid in people}
     lat = np.radians([problem.people[p].lat for p in people])
     lon = np.radians([problem.people[p].lon for p in people])
-    pool = _pruned(scope, start, PRUNE)
+    start_value = evaluate(problem, current, only=people).objective
+    bound, lagrangian = _bound(scope, ctx, budget, start_value)
+    refining = None
+    if lagrangian is not None:  # a start built at the seat prices (priced.py) is usually far better than greedy
+        current, start_value = _priced_start(scope, lagrangian.price_map(), current, start_value, ctx)
+        refining = _refine_beside(lagrangian, deadline, start_value, ctx)
+    pool = _pruned(scope, current, PRUNE)
     pairs = np.array([len(pool[p]) for p in people])
     rng = random.Random(ctx.opts.seed)
-    start_value = evaluate(problem, current, only=people).objective
-    bound = _bound(scope, ctx, budget, start_value)
     gained = 0.0
     iterations = accepted = 0
     det_left = budget
@@ -81,8 +85,14 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
                 current[pid] = result.assignments.get(pid, ())
             gained += result.value - before
             accepted += 1
-            ctx.report(start_value + gained, bound)
+            ctx.report(start_value + gained, bound if lagrangian is None else min(bound, lagrangian.bound()))
     full = evaluate(problem, current, only=people).objective
+    if refining is not None:
+        stop, thread = refining
+        stop.set()
+        thread.join()
+        bound = min(bound, lagrangian.bound())
+        ctx.stats.update(lagrangian.stats)
     ctx.stats.update(lns_iterations=iterations, lns_accepted=accepted, lns_gain=round(gained, 2))
     return ComponentResult(Status.FEASIBLE, {p: g for p, g in current.items() if g}, full, max(full, bound))
 
@@ -94,7 +104,7 @@ def _pruned(scope: Scope, start: Assignments, keep: int) -> dict[str, list[str]]
     short lists cover ~5x more people for the same model size (and the same
     seconds), which gained far more per second than complete candidate lists.
     """
-    from .objective import pair_values
+    from .objective import pair_total
 
     problem, w = scope.problem, scope.problem.weights
     out: dict[str, list[str]] = {}
@@ -103,7 +113,7 @@ def _pruned(scope: Scope, start: Assignments, keep: int) -> dict[str, list[str]]
         if len(gids) <= keep:
             out[pid] = list(gids)
             continue
-        alone = {g: sum(pair_values(problem, pid, g).values())
+        alone = {g: pair_total(problem, pid, g)
                  + y.priority * w["hours"] * min(problem.groups[g].hours, y.target) for g in gids}
         best = set(sorted(gids, key=lambda g: -alone[g])[:keep]) | set(start.get(pid, ())) | set(y.current)
         out[pid] = [g for g in gids if g in best]
@@ -137,18 +147,51 @@ def _window(rng: random.Random, lat: np.ndarray, lon: np.ndarray, pairs: np.ndar
     return [people[i] for i in order[:max(1, count)]]
 
 
-def _bound(scope: Scope, ctx: SearchContext, budget: float, start_value: float) -> float:
-    """The LP bound when the LP is small enough to finish quickly, else a Lagrangian one (lagrange.py)."""
+def _priced_start(scope: Scope, prices: dict[str, float], current: Assignments, value: float,
+                  ctx: SearchContext) -> tuple[Assignments, float]:
+    """The better of `current` and the price-guided construction (when it keeps every rule)."""
+    from .priced import priced
+    from .solution import violations
+
+    problem, people = scope.problem, scope.people
+    built = priced(problem, scope.candidates, prices)
+    mine = {pid: tuple(built.get(pid, ())) for pid in people}
+    if violations(problem, {**{p: g for p, g in built.items() if p not in scope.candidates}, **mine}):
+        return current, value  # never expected; the start stays the safe fallback
+    built_value = evaluate(problem, mine, only=people).objective
+    ctx.stats.update(priced_start=round(built_value, 2), greedy_start=round(value, 2))
+    return (mine, built_value) if built_value > value else (current, value)
+
+
+def _refine_beside(lagrangian, deadline: float, target: float, ctx: SearchContext):
+    """Tighten the bound (time-clique multipliers) in a thread while the windows run; (stop event, thread)."""
+    import threading
+
+    stop = threading.Event()
+    finish = ctx.started + deadline  # `deadline` is in the context's elapsed seconds
+    thread = threading.Thread(target=lagrangian.refine, args=(finish, target, stop), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def _bound(scope: Scope, ctx: SearchContext, budget: float, start_value: float):
+    """A proven bound and, for large scopes, the Lagrangian relaxation whose seat prices guide the start.
+
+    The LP bound when the LP is small enough to finish quickly; seat prices (lagrange.py) always
+    when there is time; never worse than the trivial bound.
+    """
     from .bounds import lp_bound, trivial_bound
+    from .lagrange import Lagrangian
 
     trivial = trivial_bound(scope)
-    if sum(len(g) for g in scope.candidates.values()) > LP_PAIRS:
-        from .lagrange import lagrangian_bound
-
-        seconds = LAGRANGE_SHARE * budget
-        if seconds < 0.5 or ctx.cancelled():
-            return trivial
-        bound, stats = lagrangian_bound(scope, time_limit=seconds, target=start_value, split=False)
-        ctx.stats.update(stats)
-        return min(trivial, bound)
-    return lp_bound(scope, time_limit=0.2 * budget)
+    seconds = LAGRANGE_SHARE * budget
+    lagrangian = None
+    bound = trivial
+    if seconds >= 0.5 and not ctx.cancelled():
+        lagrangian = Lagrangian(scope)
+        lagrangian.seat_prices(seconds, target=start_value)
+        ctx.stats.update(lagrangian.stats)
+        bound = min(trivial, lagrangian.bound())
+    if sum(len(g) for g in scope.candidates.values()) <= LP_PAIRS:
+        bound = min(bound, lp_bound(scope, time_limit=0.2 * budget))
+    return bound, lagrangian

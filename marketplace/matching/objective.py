@@ -55,6 +55,19 @@ def pair_values(problem: Problem, pid: str, gid: str) -> dict[str, float]:
     }
 
 
+def pair_total(problem: Problem, pid: str, gid: str) -> float:
+    """The sum of `pair_values`, memoised per problem (bounds, starts and windows ask for the same pairs)."""
+    cache = problem.__dict__.get("_pair_totals")
+    if cache is None:
+        cache = {}
+        object.__setattr__(problem, "_pair_totals", cache)  # a frozen dataclass; the memo is not part of it
+    key = (pid, gid)
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = sum(pair_values(problem, pid, gid).values())
+    return value
+
+
 def build_objective(m: MatchModel) -> dict[str, list[tuple[int, object]]]:
     """Named terms as (integer coefficient, variable) lists; maximises their sum.
 
