@@ -38,7 +38,9 @@ from .matching.problem import DAYS, DEFAULT_WEIGHTS, FORMAT, Problem, ineligibil
 from .models import (
     ACTIVE_PLACEMENT_STATUSES,
     SEAT_HOLDING_STATUSES,
+    AvailabilityWindow,
     CaseStatus,
+    Category,
     EntryMode,
     GroupOffer,
     KeepApart,
@@ -49,6 +51,7 @@ from .models import (
     Setting,
     WishKind,
     YoungPerson,
+    YoungPersonNeed,
 )
 from .offers import STALE_OFFER_WEIGHT, VACANCY_STALE_DAYS, is_stale
 from .timeutil import today_berlin, utcnow
@@ -164,17 +167,57 @@ def _subtract(windows: list[tuple[int, int, int]], busy: list[tuple[int, int, in
     return result
 
 
-def _active_people(session: Session, today: date) -> list[YoungPerson]:
-    query = (
-        select(YoungPerson)
-        .where(YoungPerson.status == CaseStatus.active.value)
-        .where(YoungPerson.approval_start <= today)
-        .where(or_(YoungPerson.approval_end.is_(None), YoungPerson.approval_end >= today))
-        .where(or_(YoungPerson.crisis_ends_on.is_(None), YoungPerson.crisis_ends_on >= today))
-        .options(selectinload(YoungPerson.needs), selectinload(YoungPerson.availability))
-        .order_by(YoungPerson.id)
+@dataclass
+class _Person:
+    """What the problem needs of an active young person (plain rows: loading ORM objects is the slow part)."""
+
+    id: int
+    municipality_id: int
+    lat: float | None
+    lon: float | None
+    lead_provider_id: int | None
+    birth_year: int
+    gender: str | None
+    max_travel_km: float
+    group_minutes_target: int
+    group_minutes_max: int
+    priority: int
+    needs: list[str] = field(default_factory=list)
+    windows: list[tuple[int, int, int]] = field(default_factory=list)  # (weekday, start, end) in that order
+
+
+def _active_people(session: Session, today: date) -> list[_Person]:
+    """Active young people whose approval covers `today`, by id, with their needs and availability."""
+    active = (
+        (YoungPerson.status == CaseStatus.active.value)
+        & (YoungPerson.approval_start <= today)
+        & or_(YoungPerson.approval_end.is_(None), YoungPerson.approval_end >= today)
+        & or_(YoungPerson.crisis_ends_on.is_(None), YoungPerson.crisis_ends_on >= today)
     )
-    return list(session.exec(query).all())
+    y = YoungPerson
+    people = {
+        row[0]: _Person(*row)
+        for row in session.exec(
+            select(y.id, y.municipality_id, y.lat, y.lon, y.lead_provider_id, y.birth_year, y.gender,
+                   y.max_travel_km, y.group_minutes_target, y.group_minutes_max, y.priority)
+            .where(active).order_by(y.id)
+        ).all()
+    }
+    active_ids = select(YoungPerson.id).where(active)
+    for person_id, code in session.exec(
+            select(YoungPersonNeed.young_person_id, Category.code)
+            .join(Category, Category.id == YoungPersonNeed.category_id)
+            .where(YoungPersonNeed.young_person_id.in_(active_ids))).all():
+        if person_id in people:
+            people[person_id].needs.append(code)
+    w = AvailabilityWindow
+    for person_id, weekday, start, end in session.exec(
+            select(w.young_person_id, w.weekday, w.start_minute, w.end_minute)
+            .where(w.young_person_id.in_(active_ids))
+            .order_by(w.young_person_id, w.weekday, w.start_minute)).all():
+        if person_id in people:
+            people[person_id].windows.append((weekday, start, end))
+    return list(people.values())
 
 
 def _offers(session: Session, today: date, held_offer_ids: set[int]) -> tuple[list[GroupOffer], set[int]]:
@@ -263,13 +306,13 @@ def build_snapshot(session: Session, *, today: date | None = None,
     fixed: list[FixedLoad] = []
     for y in people:
         lat, lon = (y.lat, y.lon) if y.lat is not None else centres[y.municipality_id]
-        windows = [(w.weekday, w.start_minute, w.end_minute) for w in y.availability]
+        windows = y.windows
         record = {
             "id": person_key(y.id), "lead_provider": provider_key(y.lead_provider_id),
             "age": max(0, min(120, today.year - y.birth_year)), "gender": y.gender,
             "home": {"lat": lat, "lon": lon}, "max_travel_km": y.max_travel_km,
             "group_hours": {"target": y.group_minutes_target / 60.0, "max": y.group_minutes_max / 60.0},
-            "needs": sorted(c.code for c in y.needs),
+            "needs": sorted(y.needs),
             "available": [_window(*w) for w in windows] if windows else None,
             "priority": y.priority, "current": [], "pinned": [],
             "preferred_groups": wishes.get(y.id, {}).get("preferred_groups", []),
