@@ -80,10 +80,10 @@ def parse_filters(args: Mapping[str, str], user: Any) -> tuple[CatalogueFilters,
     elif text:
         values["text"] = text
     choose = "Bitte wählen Sie einen Eintrag aus der Liste."
-    read("kategorie", "category_id", lambda r: _int(r, 1, 2**31), choose)
-    read("sozialraum", "sozialraum_id", lambda r: _int(r, 1, 2**31), choose)
-    read("gemeinde", "municipality_id", lambda r: _int(r, 1, 2**31), choose)
-    read("bezugsort", "near_municipality_id", lambda r: _int(r, 1, 2**31), choose)
+    read("kategorie", "category_id", lambda r: _int(r, 1, 2**31 - 1), choose)
+    read("sozialraum", "sozialraum_id", lambda r: _int(r, 1, 2**31 - 1), choose)
+    read("gemeinde", "municipality_id", lambda r: _int(r, 1, 2**31 - 1), choose)
+    read("bezugsort", "near_municipality_id", lambda r: _int(r, 1, 2**31 - 1), choose)
     read("wochentag", "weekday", lambda r: _int(r, 0, 6), "Bitte wählen Sie einen Wochentag.")
     read("von", "time_from", _time, "Bitte geben Sie eine Uhrzeit wie 15:00 ein.")
     read("bis", "time_to", _time, "Bitte geben Sie eine Uhrzeit wie 18:00 ein.")
@@ -161,7 +161,9 @@ def index() -> Response:
     context = _context(filters, errors)
     page_urls = {n: url_for("catalogue.index", **context["form"], seite=n) for n in
                  {1, page.page - 1, page.page + 1, page.pages} if 1 <= n <= page.pages}
-    upcoming = {entry.offer.id: upcoming_session_dates(entry.offer, today, count=3) for entry in page.items}
+    # the inline details (with the next dates) are shown only where there is no offer page to link to
+    upcoming = ({} if context["detail_endpoint"] else
+                {entry.offer.id: upcoming_session_dates(entry.offer, today, count=3) for entry in page.items})
     body = render_page("catalogue/index.html", "catalogue/partials/results.html",
                        results=page, page_urls=page_urls, upcoming=upcoming, **context)
     return _answer(body, errors, context["list_url"] if request.args.get("seite") is None
