@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
@@ -33,14 +33,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: Connections kept open per process. A web worker serves up to 8 requests at once (gunicorn
+#: --threads 8); with fewer pooled connections, every extra one is opened and closed per request,
+#: which on PostgreSQL means starting a server process each time.
+POOL_SIZE = 10
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`; SQLite connections get the pragmas above."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        in_memory = make_url(url).database in (None, "", ":memory:")  # one connection per thread there
+        pool = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     return engine
 
 
