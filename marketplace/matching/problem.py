@@ -173,7 +173,11 @@ def eligible_groups(problem: Problem) -> dict[str, list[str]]:
     """
     from .eligibility import eligible_pairs
 
-    return eligible_pairs(problem)
+    memo = problem.__dict__.get("_eligible")  # the solve and its greedy start ask for the same pairs
+    if memo is None:
+        memo = eligible_pairs(problem)
+        object.__setattr__(problem, "_eligible", memo)  # a frozen dataclass; the memo is not part of it
+    return dict(memo)
 
 
 # -- parsing ------------------------------------------------------------------
