@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, case, cast, func
+from sqlalchemy import BigInteger, case, cast, func, text, true
 from sqlmodel import Session, select
 
 from .models import (
@@ -55,73 +55,75 @@ _CACHE: OrderedDict[tuple, Snapshot] = OrderedDict()
 _LOCK = threading.Lock()  # guards _CACHE
 _BUILD_LOCK = threading.Lock()  # one build at a time: threads asking for the same state wait for it
 
-_PRIME = 7919  # spreads row ids in the content checksums below
-
-
 def _big(column):
     return cast(column, BigInteger)
 
 
-def _weighted(id_column, value):
-    """Σ (id mod p + 1) · value: changes when a row's value changes, even if ids are reused."""
-    return func.sum((_big(id_column) % _PRIME + 1) * value)
+def _in(status_column, statuses, value):
+    """Σ `value` over the rows whose status is one of `statuses`."""
+    return func.sum(case((status_column.in_([s.value for s in statuses]), value), else_=0))
 
 
-def _window_value(table):
-    return _big(table.weekday) * 1441 * 1441 + _big(table.start_minute) * 1441 + _big(table.end_minute)
+def _state_parts() -> list:
+    """One aggregate row per table the problem is built from (see `data_state`).
 
-
-def _status_set(statuses) -> list:
-    """Count, Σ id and Σ id² of the placements in `statuses`: which placements hold that state."""
-    values = [s.value for s in statuses]
-    inside = Placement.status.in_(values)
+    Link rows have their content summed weighted by row id (Σ id · value), so a row replaced by
+    one with the same id (SQLite reuses the highest id) but other values still changes the sum.
+    """
+    yp, go, pl, aw, os_, ow, ka = (YoungPerson, GroupOffer, Placement, AvailabilityWindow, OfferSession,
+                                   OfferWish, KeepApart)
+    need, oc = YoungPersonNeed, OfferCategory
+    active, holding = ACTIVE_PLACEMENT_STATUSES, SEAT_HOLDING_STATUSES
     return [
-        select(func.count(Placement.id)).where(inside),
-        select(func.sum(_big(Placement.id))).where(inside),
-        select(func.sum(_big(Placement.id) * _big(Placement.id))).where(inside),
+        select(func.count(yp.id), func.sum(_big(yp.version)), func.max(yp.updated_at)),
+        select(func.count(go.id), func.sum(_big(go.version)), func.sum(_big(go.seats_taken)),
+               func.max(go.updated_at), func.max(go.vacancy_confirmed_at)),
+        select(func.count(pl.id), func.sum(_big(pl.version)),
+               _in(pl.status, active, 1), _in(pl.status, active, _big(pl.id)),
+               _in(pl.status, active, _big(pl.id) * _big(pl.id)),
+               _in(pl.status, holding, 1), _in(pl.status, holding, _big(pl.id)),
+               _in(pl.status, holding, _big(pl.id) * _big(pl.id))),
+        select(func.count(PlacementEvent.id), func.max(PlacementEvent.id)),
+        select(func.count(aw.id), func.sum(_big(aw.id) * (_big(aw.weekday) * 1441 + aw.start_minute)),
+               func.sum(_big(aw.id) * aw.end_minute), func.sum(_big(aw.id) * aw.young_person_id)),
+        select(func.count(need.category_id), func.sum(_big(need.young_person_id) * 97 + need.category_id),
+               func.sum(_big(need.young_person_id) * need.category_id)),
+        select(func.count(oc.category_id), func.sum(_big(oc.offer_id) * 97 + oc.category_id),
+               func.sum(_big(oc.offer_id) * oc.category_id)),
+        select(func.count(os_.id), func.sum(_big(os_.id) * (_big(os_.weekday) * 1441 + os_.start_minute)),
+               func.sum(_big(os_.id) * os_.end_minute), func.sum(_big(os_.id) * os_.offer_id)),
+        select(func.count(ow.id), func.sum(_big(ow.id) * ow.young_person_id), func.sum(_big(ow.id) * ow.offer_id),
+               func.sum(_big(ow.id) * case((ow.kind == WishKind.preferred.value, 1), else_=2))),
+        select(func.count(ka.id), func.sum(_big(ka.id) * ka.young_person_a_id),
+               func.sum(_big(ka.id) * ka.young_person_b_id)),
+        select(func.count(Municipality.id), func.sum(Municipality.lat), func.sum(Municipality.lon)),
+        select(func.count(Category.id), func.sum(_big(Category.id))),
     ]
 
 
+_STATE_SQL: dict[str, str] = {}  # per SQL dialect: the fingerprint query, compiled once
+
+
+def _state_sql(dialect) -> str:
+    if dialect.name not in _STATE_SQL:
+        tables = [part.subquery(f"s{n}") for n, part in enumerate(_state_parts())]
+        joined = tables[0]
+        for table in tables[1:]:
+            joined = joined.join(table, true())  # each side is one row: the join is that one row
+        query = select(*(column for table in tables for column in table.c)).select_from(joined)
+        _STATE_SQL[dialect.name] = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return _STATE_SQL[dialect.name]
+
+
 def data_state(session: Session) -> tuple:
-    """A cheap fingerprint of everything the matching problem is built from (one query).
+    """A cheap fingerprint of everything the matching problem is built from (one query, one scan per table).
 
     Every edit of a case or an offer bumps its `version` and `updated_at`, seats move
     `seats_taken`, placements change status (checked as id sets) with an event, and link rows
     (needs, availability, categories, sessions, wishes, keep-apart) are replaced, so their
     counts and content checksums catch them.
     """
-    yp, go = YoungPerson, GroupOffer
-    wish_kind = case((OfferWish.kind == WishKind.preferred.value, 1), else_=2)
-    queries = [
-        select(func.count(yp.id)), select(func.sum(_big(yp.version))), select(func.max(yp.updated_at)),
-        select(func.count(go.id)), select(func.sum(_big(go.version))), select(func.sum(_big(go.seats_taken))),
-        select(func.max(go.updated_at)), select(func.max(go.vacancy_confirmed_at)),
-        select(func.count(Placement.id)), select(func.sum(_big(Placement.version))),
-        *_status_set(ACTIVE_PLACEMENT_STATUSES), *_status_set(SEAT_HOLDING_STATUSES),
-        select(func.count(PlacementEvent.id)), select(func.max(PlacementEvent.id)),
-        select(func.count(AvailabilityWindow.id)),
-        select(_weighted(AvailabilityWindow.id, _window_value(AvailabilityWindow)
-                         + _big(AvailabilityWindow.young_person_id) * 7 * 1441 * 1441)),
-        select(func.count(YoungPersonNeed.category_id)),
-        select(func.sum(_big(YoungPersonNeed.young_person_id) * 97 + YoungPersonNeed.category_id)),
-        select(func.sum(_big(YoungPersonNeed.young_person_id) * YoungPersonNeed.category_id)),
-        select(func.count(OfferCategory.category_id)),
-        select(func.sum(_big(OfferCategory.offer_id) * 97 + OfferCategory.category_id)),
-        select(func.sum(_big(OfferCategory.offer_id) * OfferCategory.category_id)),
-        select(func.count(OfferSession.id)),
-        select(_weighted(OfferSession.id, _window_value(OfferSession)
-                         + _big(OfferSession.offer_id) * 7 * 1441 * 1441)),
-        select(func.count(OfferWish.id)),
-        select(_weighted(OfferWish.id, _big(OfferWish.young_person_id) * 1_000_003
-                         + _big(OfferWish.offer_id) * 3 + wish_kind)),
-        select(func.count(KeepApart.id)),
-        select(_weighted(KeepApart.id, _big(KeepApart.young_person_a_id) * 1_000_003
-                         + _big(KeepApart.young_person_b_id))),
-        select(func.count(Municipality.id)), select(func.sum(Municipality.lat)), select(func.sum(Municipality.lon)),
-        select(func.count(Category.id)), select(func.sum(_big(Category.id))),
-    ]
-    row = session.exec(select(*(q.scalar_subquery() for q in queries))).one()
-    return tuple(row)
+    return tuple(session.execute(text(_state_sql(session.get_bind().dialect))).one())
 
 
 def snapshot_key(session: Session, *, today: date) -> tuple:
