@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from .matching.explain import (
@@ -181,12 +180,7 @@ class _Texts:
     def __init__(self, session: Session, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         ids = [snapshot.offer_id(g) for g in snapshot.problem.groups]
-        self.offers = {
-            o.id: o
-            for o in session.exec(
-                select(GroupOffer).where(GroupOffer.id.in_(ids or [-1])).options(selectinload(GroupOffer.categories))
-            ).all()
-        }
+        self.offers = {o.id: o for o in session.exec(select(GroupOffer).where(GroupOffer.id.in_(ids or [-1]))).all()}
         self.providers = {p.id: p for p in session.exec(select(Provider)).all()}
         self.towns = {m.id: m.name for m in session.exec(select(Municipality)).all()}
         self.categories = {c.code: c.label for c in session.exec(select(Category)).all()}
