@@ -99,6 +99,16 @@ def weekday_de(value: int | date | None, short: bool = False) -> str:
     return (WEEKDAYS_SHORT if short else WEEKDAYS)[index]
 
 
+def weekly_sessions_de(sessions) -> str:
+    """Weekly sessions (with weekday, start_minute, end_minute) → "Mo 15:00–17:00, Mi 16:00–17:30"."""
+    texts = [f"{WEEKDAYS_SHORT[s.weekday]} {_hhmm(s.start_minute)}–{_hhmm(s.end_minute)}" for s in sessions]
+    return ", ".join(texts) or "keine Termine"
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def month_de(value: date | None) -> str:
     """A date → "März 2025"."""
     return "–" if value is None else f"{MONTHS[value.month - 1]} {value.year}"
@@ -113,6 +123,7 @@ FILTERS = {
     "time_de": time_de,
     "weekday_de": weekday_de,
     "month_de": month_de,
+    "weekly_sessions_de": weekly_sessions_de,
 }
 
 
