@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from .control_characters import CONTROL_MESSAGE, any_control_characters, has_control_characters
 from .models import GENDER_SETS, Category, EntryMode, Municipality
 
 MAX_AGE = 27
@@ -111,11 +112,16 @@ class SessionRow:
 
 @dataclass
 class FormState:
-    """Raw form values plus messages: what the editor template renders."""
+    """Raw form values plus messages: what the editor template renders.
+
+    `refused` holds the messages for fields that came with control characters (`form_state`
+    finds them in the raw form; parsing reports them before anything else).
+    """
 
     values: dict[str, Any] = field(default_factory=dict)
     sessions: list[SessionRow] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class OfferError(Exception):
@@ -187,29 +193,52 @@ def clean_text(value: Any) -> str:
     return str(value if value is not None else "").replace("\x00", "")
 
 
+def _text(value: Any) -> str:
+    return str(value if value is not None else "")
+
+
 def _first(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name, "")
     if isinstance(value, list | tuple):
         value = value[0] if value else ""
-    return clean_text(value)
+    return _text(value)
 
 
 def _all(form: Mapping[str, Any], name: str) -> list[str]:
     getlist = getattr(form, "getlist", None)
     if getlist is not None:
-        return [clean_text(v) for v in getlist(name)]
+        return [_text(v) for v in getlist(name)]
     value = form.get(name, [])
-    return [clean_text(v) for v in (value if isinstance(value, list | tuple) else [value])]
+    return [_text(v) for v in (value if isinstance(value, list | tuple) else [value])]
 
 
 # --------------------------------------------------------------------------- step 1: parse
 
 
+#: Editor fields read as one text each.
+SCALAR_NAMES = ("title", "description", "age_min", "age_max", "first_date", "last_date", "municipality_id",
+                "address", "lat", "lon", "seats", "min_size", "entry_mode", "staff_mix", "offset_rate")
+#: Error keys of fields without a message slot of their own (reported above the form).
+_SLOTLESS_KEYS = {"multi_professional": "offer"}
+
+
+def _refused_fields(form: Mapping[str, Any]) -> dict[str, str]:
+    """The control-character message under the error key of every field that holds one."""
+    refused: dict[str, str] = {}
+    for name in (*SCALAR_NAMES, "genders", "categories", "multi_professional"):
+        if any_control_characters(_all(form, name)):
+            key = FIELD_ERROR_KEYS.get(name, name)
+            refused[_SLOTLESS_KEYS.get(key, key)] = CONTROL_MESSAGE
+    for name in ("session_weekday", "session_start", "session_end", "session_id"):
+        for i, value in enumerate(_all(form, name)):
+            if has_control_characters(value):
+                refused[f"sessions-{i}"] = CONTROL_MESSAGE
+    return refused
+
+
 def form_state(form: Mapping[str, Any]) -> FormState:
-    """The raw values of a submitted form, for re-rendering it (no checks)."""
-    names = ("title", "description", "age_min", "age_max", "first_date", "last_date", "municipality_id",
-             "address", "lat", "lon", "seats", "min_size", "entry_mode", "staff_mix", "offset_rate")
-    values: dict[str, Any] = {name: _first(form, name).strip() for name in names}
+    """The raw values of a submitted form, for re-rendering it (no checks but for control characters)."""
+    values: dict[str, Any] = {name: _first(form, name).strip() for name in SCALAR_NAMES}
     values["genders"] = [g for g in _all(form, "genders") if g in GENDER_ORDER]
     values["categories"] = _all(form, "categories")
     values["multi_professional"] = _first(form, "multi_professional") in ("1", "on", "true", "ja")
@@ -221,7 +250,7 @@ def form_state(form: Mapping[str, Any]) -> FormState:
         def at(items: list[str], i: int = i) -> str:
             return items[i].strip() if i < len(items) else ""
         rows.append(SessionRow(weekday=at(weekdays), start=at(starts), end=at(ends), id=at(ids)))
-    return FormState(values=values, sessions=rows)
+    return FormState(values=values, sessions=rows, refused=_refused_fields(form))
 
 
 def _int_field(values: dict[str, Any], name: str, errors: dict[str, str], message: str) -> int | None:
@@ -310,6 +339,7 @@ def parse_offer_form(state: FormState) -> tuple[dict[str, Any], dict[str, str]]:
     out["category_ids"] = tuple(dict.fromkeys(categories))
 
     out["sessions"], out["session_rows"] = _parse_sessions(state, errors)
+    errors.update(state.refused)  # the clearest message for such a field
     return out, errors
 
 
@@ -391,8 +421,8 @@ def check_offer(session: Session, values: Mapping[str, Any], *, seats_taken: int
         if len(values.get(name) or "") > MAX_SHORT_TEXT:
             errors[name] = f"{label} darf höchstens {MAX_SHORT_TEXT} Zeichen lang sein."
     for name in ("title", "description", "address", "staff_mix"):
-        if "\x00" in (values.get(name) or ""):
-            errors[name] = "Der Text enthält ein ungültiges Steuerzeichen."
+        if has_control_characters(values.get(name) or ""):
+            errors[name] = CONTROL_MESSAGE
     if values.get("entry_mode") not in {m.value for m in EntryMode}:
         errors["entry_mode"] = "Bitte wählen Sie „offen“ oder „geschlossen“."
     if values.get("genders") not in (None, *GENDER_SETS):

@@ -24,6 +24,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .control_characters import has_control_characters
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -154,11 +156,46 @@ def read_table(filename: str, data: bytes, *, max_rows: int) -> list[list[str]]:
         rows.pop()
     if not rows:
         raise SpreadsheetError("Die Datei ist leer.")
+    _refuse_control_characters(rows)
     return rows
 
 
+#: Cells with control characters named in one message (the first ones of the file).
+MAX_NAMED_CELLS = 5
+
+
+def _refuse_control_characters(rows: list[list[str]]) -> None:
+    """`SpreadsheetError` naming the cells (row as the spreadsheet counts, column by its header)
+    that hold control characters: no importer may pass them on (PostgreSQL refuses NUL)."""
+    header = rows[0]
+    cells = []
+    for number, row in enumerate(rows, start=1):
+        for index, cell in enumerate(row):
+            if has_control_characters(cell):
+                name = header[index].strip() if index < len(header) and number > 1 else ""
+                column = f"„{name}“" if name and not has_control_characters(name) else get_column_letter(index + 1)
+                cells.append(f"Zeile {number}, Spalte {column}")
+    if cells:
+        more = f" und {len(cells) - MAX_NAMED_CELLS} weitere" if len(cells) > MAX_NAMED_CELLS else ""
+        raise SpreadsheetError(f"Die Datei enthält unzulässige Steuerzeichen: {'; '.join(cells[:MAX_NAMED_CELLS])}"
+                               f"{more}. Bitte entfernen Sie diese Zeichen und laden Sie die Datei erneut hoch.")
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _looks_binary(data: bytes) -> bool:
+    """UTF-16 text or a binary file: a UTF-16 byte-order mark, or more than a tenth control bytes.
+
+    A text file with a few stray control characters is read, and its cells are named instead.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return len(data) - len(data.translate(None, _CONTROL_BYTES)) > len(data) / 10
+
+
 def _read_csv(data: bytes, max_rows: int) -> list[list[str]]:
-    if b"\x00" in data:
+    if _looks_binary(data):
         raise SpreadsheetError("Die Datei ist keine Textdatei (CSV). Bitte laden Sie eine CSV- oder "
                                "Excel-Datei (.xlsx) hoch.")
     try:

@@ -13,6 +13,8 @@ How a later area plugs in (offers, cases, office, runs, api, admin ...):
    answers instead of redirects and HTML pages. htmx sends the CSRF token as `X-CSRFToken`;
    API clients that use cookies must do the same (or the API blueprint is exempted with
    `csrf.exempt(bp)` once it authenticates by token).
+6. Text input: requests with control characters (NUL ...) are refused with 400 before the view
+   runs (`text_guard`); a view whose form reports them at the field is marked `@checks_text_fields`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
 from ..access import MAX_ID
-from . import errors, filters, nav, security
+from . import errors, filters, nav, security, text_guard
 
 #: Modules in this package whose `bp` is registered, in order. Later areas append theirs.
 BLUEPRINT_MODULES: list[str] = [
@@ -77,6 +79,7 @@ def init_app(app: Flask) -> None:
             app.config[key] = value
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     security.init_app(app)
+    text_guard.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     nav.init_app(app)

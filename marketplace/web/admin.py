@@ -36,6 +36,7 @@ from .auth import start_session
 from .nav import ROLE_LABELS
 from .reauth import recent_login
 from .security import LoginUser
+from .text_guard import checks_text_fields
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
 
@@ -108,6 +109,7 @@ def users() -> str:
 @bp.route("/benutzer/neu", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def user_new() -> Page:
     """Create an account: role, the provider or team the role needs, and an initial password."""
     form = NewUserForm()
@@ -131,6 +133,7 @@ def user_new() -> Page:
 @bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def user_edit(user_id: int) -> Page:
     """Change name, e-mail, role and binding; access changes end the account's sessions."""
     session = get_session()
@@ -189,6 +192,7 @@ def user_activate(user_id: int) -> Response:
 @bp.route("/benutzer/<int:user_id>/passwort", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def user_password(user_id: int) -> Page:
     """Set a new password for someone who forgot theirs; they must change it at the next login."""
     session = get_session()
@@ -220,6 +224,7 @@ def providers() -> str:
 @bp.route("/traeger/neu", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def provider_new() -> Page:
     form = ProviderForm()
     if request.method != "POST":
@@ -239,6 +244,7 @@ def provider_new() -> Page:
 @bp.route("/traeger/<int:provider_id>", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def provider_edit(provider_id: int) -> Page:
     session = get_session()
     provider = session.get(Provider, provider_id)
@@ -262,6 +268,7 @@ def provider_edit(provider_id: int) -> Page:
 @bp.route("/teams", methods=["GET", "POST"])
 @require_role(Role.admin)
 @recent_login(minutes=RECENT_LOGIN_MINUTES)
+@checks_text_fields
 def teams() -> Page:
     """ASD teams with their Sozialraum, and a form for a new team."""
     session = get_session()

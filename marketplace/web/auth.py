@@ -16,6 +16,7 @@ from ..access import public, require_login
 from ..db import get_session
 from .forms import LoginForm, PasswordChangeForm
 from .security import LoginUser, client_ip, login_policy, safe_next
+from .text_guard import checks_text_fields
 
 bp = Blueprint("auth", __name__)
 
@@ -47,6 +48,7 @@ def _login_page(form: LoginForm, status: int = 200, alert: str | None = None) ->
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@checks_text_fields
 def login() -> Response | tuple[str, int, dict]:
     """Show the login form; on POST check the credentials, with lock-out and per-IP throttling."""
     target = safe_next(request.args.get("next")) or url_for("main.dashboard")
@@ -82,6 +84,7 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @require_login
+@checks_text_fields
 def password() -> Response | tuple[str, int]:
     """Change one's own password; every other session of the account ends."""
     form = PasswordChangeForm()

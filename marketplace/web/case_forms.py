@@ -8,12 +8,14 @@ stores no names and no free text it does not need.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from ..case_rules import CaseFields
+from ..control_characters import CONTROL_MESSAGE, any_control_characters
 
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 #: Availability slots per weekday in the form.
@@ -148,8 +150,32 @@ def parse_availability(form: MultiDict, errors: dict[str, str]) -> list[tuple[in
     return windows
 
 
+def _error_key(name: str) -> str:
+    """The message slot of a form field (coordinates and availability share one each)."""
+    if name in ("lat", "lon"):
+        return "coordinates"
+    if name.startswith("avail-"):
+        return "availability"
+    return name if name in SCALAR_FIELDS | LIST_FIELDS | {"version"} else "form"
+
+
+def refuse_control_characters(form: MultiDict, error_key: Callable[[str], str] = _error_key,
+                              ) -> tuple[MultiDict, dict[str, str]]:
+    """The form without fields that hold control characters, and the message at each of them
+    (under `error_key(field name)`; by default the case form's message slots).
+
+    Such values never reach parsing, checks or the database (PostgreSQL refuses NUL characters).
+    """
+    refused = [name for name in form.keys() if any_control_characters(form.getlist(name))]
+    if not refused:
+        return form, {}
+    kept = MultiDict([(k, v) for k, v in form.items(multi=True) if k not in refused])
+    return kept, {error_key(name): CONTROL_MESSAGE for name in refused}
+
+
 def parse_case_form(form: MultiDict) -> tuple[CaseFields, dict[str, str]]:
     """The case form as `CaseFields` plus the messages of fields that could not be read."""
+    form, refused = refuse_control_characters(form)
     errors: dict[str, str] = unexpected_fields(form, CASE_FORM_FIELDS)
     fields = CaseFields(
         case_reference=_text(form, "case_reference") or None,
@@ -177,6 +203,7 @@ def parse_case_form(form: MultiDict) -> tuple[CaseFields, dict[str, str]]:
     if "lat" in errors or "lon" in errors:
         errors["coordinates"] = errors.pop("lat", None) or errors.pop("lon")
         errors.pop("lon", None)
+    errors.update(refused)
     return fields, errors
 
 

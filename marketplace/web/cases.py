@@ -47,9 +47,11 @@ from .case_forms import (
     parse_hours,
     parse_int,
     raw_values,
+    refuse_control_characters,
     unexpected_fields,
 )
 from .rendering import render_page, wants_fragment
+from .text_guard import checks_text_fields
 
 bp = Blueprint("cases", __name__, url_prefix="/faelle")
 
@@ -212,6 +214,7 @@ def _flagged_ids(ids: list[int]) -> set[int]:
 
 @bp.route("/neu", methods=["GET", "POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def new() -> Any:
     """Register an approved young person (pseudonymous: the system makes the pseudonym)."""
     if request.method == "GET":
@@ -234,6 +237,7 @@ def new() -> Any:
 
 @bp.route("/pruefen", methods=["POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def check() -> str:
     """Live validation (htmx): the message for the field that just changed, or nothing."""
     name = request.headers.get("HX-Trigger-Name", "")
@@ -316,6 +320,7 @@ def detail(young_person_id: int) -> str:
 
 @bp.route("/<int:young_person_id>/bearbeiten", methods=["GET", "POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def edit(young_person_id: int) -> Any:
     """Edit a case's data (the module is changed separately, with a reason)."""
     session = get_session()
@@ -374,6 +379,7 @@ def _action_page(template: str, yp: YoungPerson, *, errors: dict, status: int, *
 def _run(action: Any, template: str, yp: YoungPerson, *, success: str, allowed: set[str]) -> Any:
     """Run a change use case for a small action form; 422 with the messages on CaseError."""
     errors = unexpected_fields(request.form, allowed | {"csrf_token"})
+    errors = errors or refuse_control_characters(request.form, error_key=lambda name: name)[1]
     if not errors:
         try:
             action()
@@ -392,6 +398,7 @@ def _run(action: Any, template: str, yp: YoungPerson, *, success: str, allowed: 
 
 @bp.route("/<int:young_person_id>/modul", methods=["GET", "POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def change_module(young_person_id: int) -> Any:
     """Change the module (Hilfeplan): new group-hour defaults; over-maximum placements are flagged."""
     yp = _case_or_abort(young_person_id, write=True)
@@ -416,6 +423,7 @@ def change_module(young_person_id: int) -> Any:
 
 @bp.route("/<int:young_person_id>/krise-verlaengern", methods=["GET", "POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def extend_crisis(young_person_id: int) -> Any:
     """Extend a crisis intervention beyond its end, with a reason."""
     yp = _case_or_abort(young_person_id, write=True)
@@ -438,6 +446,7 @@ def extend_crisis(young_person_id: int) -> Any:
 
 @bp.route("/<int:young_person_id>/beenden", methods=["GET", "POST"])
 @require_role(Role.caseworker)
+@checks_text_fields
 def end(young_person_id: int) -> Any:
     """End the help: placements end and free their seats, open requests are withdrawn."""
     yp = _case_or_abort(young_person_id, write=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -10,19 +11,35 @@ from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..accounts import MIN_PASSWORD_LENGTH
+from ..control_characters import CONTROL_MESSAGE, has_control_characters
 
 # Deliberately simple: the address is only compared with stored ones, never mailed from here.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class GermanForm(FlaskForm):
-    """Base form: WTForms' built-in messages in German (no Flask-Babel needed). Use for every form."""
+    """Base form: WTForms' built-in messages in German (no Flask-Babel needed). Use for every form.
+
+    Every field refuses control characters (`marketplace.control_characters`): such a field gets
+    only that message, whatever its other validators said. Views using these forms are marked
+    `@checks_text_fields`, so the request-wide guard leaves the message to the form.
+    """
 
     class Meta(FlaskForm.Meta):
         locales = ["de_DE", "de"]
 
         def get_translations(self, form: Any) -> Any:
             return DefaultMeta.get_translations(self, form)
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        refused = [field for field in self
+                   if any(isinstance(raw, str) and has_control_characters(raw) for raw in field.raw_data or ())]
+        for field in refused:  # validators (some ask the database) and the view see an empty field instead
+            field.data = "" if isinstance(field.data, str) else None
+        valid = super().validate(extra_validators)
+        for field in refused:
+            field.errors = [CONTROL_MESSAGE]
+        return valid and not refused
 
 
 class LoginForm(GermanForm):

@@ -41,6 +41,7 @@ from ..offers import STATUS_LABELS, VACANCY_STALE_DAYS, OfferAccessError, OfferE
 from ..timeutil import today_berlin, utcnow
 from .rendering import render_page
 from .security import is_htmx
+from .text_guard import checks_text_fields
 
 bp = Blueprint("offers", __name__, url_prefix="/angebote")
 
@@ -168,6 +169,7 @@ def _editor(state: FormState, *, offer: GroupOffer | None, status: int = 200) ->
 
 @bp.route("/neu", methods=["GET", "POST"])
 @require_role(COORDINATOR)
+@checks_text_fields
 def new() -> Response | tuple[str, int]:
     """A new offer, saved as a draft (Entwurf); nothing is published."""
     if request.method != "POST":
@@ -189,6 +191,7 @@ def new() -> Response | tuple[str, int]:
 
 @bp.route("/<int(max=2147483647):offer_id>/bearbeiten", methods=["GET", "POST"])
 @require_role(COORDINATOR)
+@checks_text_fields
 def edit(offer_id: int) -> Response | tuple[str, int]:
     """Edit an own offer; a stale version is refused, essential changes send it back to review."""
     offer = _own_offer(offer_id)
@@ -223,6 +226,7 @@ def edit(offer_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/pruefen", methods=["POST"])
 @require_role(COORDINATOR)
+@checks_text_fields
 def validate() -> tuple[str, int]:
     """Live validation of one editor field (htmx): its message slot (plus related ones), 422 on error."""
     field = request.args.get("feld", "")

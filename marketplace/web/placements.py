@@ -216,7 +216,7 @@ def _parse_option(raw: str) -> list[int] | None:
         ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         return None
-    return ids if ids and all(i > 0 for i in ids) and len(ids) <= 10 else None
+    return ids if ids and all(0 < i <= MAX_ID for i in ids) and len(ids) <= 10 else None
 
 
 @bp.route("/anfragen/<int:request_id>/bestaetigen", methods=["POST"])

@@ -37,6 +37,7 @@ from ..access import require_login
 from ..db import get_session
 from .forms import GermanForm
 from .security import client_ip, is_htmx, login_policy, safe_next
+from .text_guard import checks_text_fields
 
 bp = Blueprint("reauth", __name__)
 
@@ -114,6 +115,7 @@ class ConfirmPasswordForm(GermanForm):
 
 @bp.route("/bestaetigen", methods=["GET", "POST"])
 @require_login
+@checks_text_fields
 def confirm() -> Response | tuple[str, int]:
     """Ask for the password again; on success remember the time and go back to the page."""
     form = ConfirmPasswordForm()

@@ -191,6 +191,25 @@ def test_unreadable_files_are_refused_in_german(session, setup, filename, data, 
         do_import(session, setup, data, filename)
 
 
+def test_cells_with_control_characters_are_named_and_nothing_is_written(session, setup):
+    row = ["X", "Sport und Bewegung", "10", "14", "Mo 15:00-17:00", "01.09.2025", "Dieburg", "8"]
+    before = count_offers(session)
+    bad = [row, ["Zweite\x00Gruppe", *row[1:]], [*row[:6], "Die\x1bburg", "8"]]
+    with pytest.raises(offer_io.OfferImportError) as info:
+        do_import(session, setup, csv_file([HEADER, *bad]))
+    [message] = [str(e) for e in info.value.errors]
+    assert "unzulässige Steuerzeichen" in message
+    assert "Zeile 3, Spalte „Titel“; Zeile 4, Spalte „Gemeinde“" in message
+    assert count_offers(session) == before
+
+
+def test_tabs_and_line_breaks_inside_cells_are_fine(session, setup):
+    row = ["Mit\tTab", "Sport und Bewegung", "10", "14", "Mo 15:00-17:00", "01.09.2025", "Dieburg", "8"]
+    data = csv_file([HEADER + ["Beschreibung"], row + ["Zeile 1\r\nZeile 2"]])
+    [offer] = do_import(session, setup, data)
+    assert offer.title == "Mit\tTab" and "Zeile 2" in offer.description
+
+
 def test_limits(session, setup, monkeypatch):
     monkeypatch.setattr(offer_io, "MAX_ROWS", 2)
     row = ["X", "Sport und Bewegung", "10", "14", "Mo 15:00-17:00", "01.09.2025", "Dieburg", "8"]
