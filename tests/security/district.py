@@ -1,19 +1,22 @@
 """One rich district for the security tests: two providers, two ASD teams, their people and records.
 
-Built once per test module into its own SQLite file (`DistrictApp`). Every record the URL rules
-need exists twice, once "own" (provider P1 / team T1, the side of the logged-in coordinator and
-caseworker) and once "foreign" (provider P2 / team T2), plus the cross cases (a young person of
-team T2 placed in a group of P1: the coordinator is the host). Records are kept as plain ids.
+Built once per test module into its own SQLite file, or its own PostgreSQL database
+(`DistrictApp`). Every record the URL rules need exists twice, once "own" (provider P1 / team T1,
+the side of the logged-in coordinator and caseworker) and once "foreign" (provider P2 / team T2),
+plus the cross cases (a young person of team T2 placed in a group of P1: the coordinator is the
+host). Records are kept as plain ids.
 
-`DistrictApp` also keeps a pristine copy of the database file: `restore()` puts it back after a
-request that wrote something, so every request of a walk starts from the same state, and
-`digest()` fingerprints the whole database (every table, every row) to prove "nothing written".
+`DistrictApp` also keeps a pristine copy of the database (a file copy on SQLite, a template
+database on PostgreSQL): `restore()` puts it back after a request that wrote something, so every
+request of a walk starts from the same state, and `digest()` fingerprints the whole database
+(every table, every row) to prove "nothing written".
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,11 +25,13 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from marketplace import attendance as att
-from marketplace import create_app
+from marketplace import create_app, migrate
 from marketplace.api_tokens import create_token
+from marketplace.db import normalise_url
 from marketplace.ledger import book_month
 from marketplace.models import (
     Attendance,
@@ -41,7 +46,7 @@ from marketplace.models import (
 from marketplace.runs import create_run, execute_run
 from marketplace.seats import recount_seats
 from marketplace.timeutil import BERLIN, month_key, today_berlin
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, _admin_engine
 from tests.factories import (
     make_category,
     make_module,
@@ -195,17 +200,71 @@ def _select(connection: Any, table: str) -> str:
     return "SELECT " + ", ".join(f'"{c}"' for c in columns) + f' FROM "{table}"'
 
 
-class DistrictApp:
-    """An app on the district's database, one logged-in cookie and CSRF token per role, API tokens,
-    and the pristine database to go back to."""
+class SqliteStore:
+    """The district's database as a SQLite file next to a pristine copy."""
 
-    def __init__(self, directory: Path, template: Path, overrides: dict | None = None) -> None:
+    def __init__(self, directory: Path, template: Path) -> None:
         self.path = directory / "district.db"
         self.pristine = directory / "district-pristine.db"
         shutil.copyfile(template, self.path)
-        config = {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": f"sqlite:///{self.path}"}
+        self.url = f"sqlite:///{self.path}"
+
+    def keep_pristine(self) -> None:
+        shutil.copyfile(self.path, self.pristine)
+
+    def restore(self) -> None:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.pristine, self.path)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresStore:
+    """The district's database on a PostgreSQL server: its own database and a pristine template of it."""
+
+    def __init__(self, server_url: str) -> None:
+        suffix = uuid.uuid4().hex[:10]
+        self.name, self.pristine = f"district_{suffix}", f"district_{suffix}_pristine"
+        self.admin = _admin_engine(server_url)
+        self._sql(f'CREATE DATABASE "{self.name}"')
+        self.url = make_url(normalise_url(server_url)).set(database=self.name).render_as_string(hide_password=False)
+        migrate.upgrade(self.url)
+
+    def _sql(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(statement)
+
+    def keep_pristine(self) -> None:
+        self._sql(f'CREATE DATABASE "{self.pristine}" TEMPLATE "{self.name}"')
+
+    def restore(self) -> None:
+        self._sql(f'DROP DATABASE "{self.name}" WITH (FORCE)')
+        self._sql(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.pristine}"')
+
+    def close(self) -> None:
+        for name in (self.name, self.pristine):
+            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+class DistrictApp:
+    """An app on the district's database, one logged-in cookie and CSRF token per role, API tokens,
+    and the pristine database to go back to.
+
+    By default the database is a SQLite file in `directory` (a copy of the migrated `template`);
+    with `postgres_server` (a server URL) it is a new database on that server, dropped by `close()`.
+    """
+
+    def __init__(self, directory: Path, template: Path, overrides: dict | None = None, *,
+                 postgres_server: str | None = None) -> None:
+        self.store: SqliteStore | PostgresStore = (
+            PostgresStore(postgres_server) if postgres_server else SqliteStore(directory, template))
+        config = {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": self.store.url}
         self.app: Flask = create_app({**config, **(overrides or {})})
         self.engine = self.app.extensions["db_engine"]
+        self.dialect = self.engine.dialect.name
         with Session(self.engine, expire_on_commit=False) as session:
             self.district = build_district(session)
         add_solver_run(self.engine, self.district)
@@ -224,7 +283,8 @@ class DistrictApp:
         for key in self.district.emails:
             self._login(key)
         self.engine.dispose()
-        shutil.copyfile(self.path, self.pristine)
+        self.store.keep_pristine()
+        self.pristine_tables = self.table_digests()
         self.pristine_digest = self.digest()
         self.pristine_digest_without_audit = self.digest(ignore={"audit_event"})
         with self.engine.connect() as connection:
@@ -250,42 +310,32 @@ class DistrictApp:
 
     # ------------------------------------------------------------------ database state
 
-    def digest(self, ignore: set[str] | frozenset[str] = frozenset()) -> str:
-        """A fingerprint of every row of every table but `ignore` (order-independent per table)."""
-        h = hashlib.sha256()
+    def table_digests(self, ignore: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+        """A fingerprint per table (but `ignore`) of all its rows (order-independent)."""
+        digests = {}
         with self.engine.connect() as connection:
             for table in sorted(set(inspect(connection).get_table_names()) - set(ignore)):
                 rows = connection.execute(text(_select(connection, table))).fetchall()
-                h.update(table.encode())
+                h = hashlib.sha256(table.encode())
                 for row in sorted(repr(tuple(r)) for r in rows):
                     h.update(row.encode())
-        return h.hexdigest()
+                digests[table] = h.hexdigest()
+        return digests
+
+    def digest(self, ignore: set[str] | frozenset[str] = frozenset()) -> str:
+        """A fingerprint of every row of every table but `ignore`."""
+        return hashlib.sha256(repr(sorted(self.table_digests(ignore).items())).encode()).hexdigest()
 
     def changed_tables(self) -> list[str]:
         """Tables whose rows differ from the pristine database (for failure messages)."""
-        import sqlite3
-
-        changed = []
-        before, after = sqlite3.connect(self.pristine), sqlite3.connect(self.path)
-        try:
-            names = [r[0] for r in before.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            with self.engine.connect() as connection:
-                queries = {name: _select(connection, name) for name in names}
-            for name in names:
-                query = queries[name]
-                if sorted(map(repr, before.execute(query))) != sorted(map(repr, after.execute(query))):
-                    changed.append(name)
-        finally:
-            before.close()
-            after.close()
-        return changed
+        now = self.table_digests()
+        return sorted(name for name in now.keys() | self.pristine_tables.keys()
+                      if now.get(name) != self.pristine_tables.get(name))
 
     def restore(self) -> None:
         """Put the pristine database back (after a request that wrote)."""
         self.engine.dispose()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.pristine, self.path)
+        self.store.restore()
 
     def audit_changes(self) -> list[tuple]:
         """Audit rows written since the pristine state that record more than a view."""
@@ -299,3 +349,4 @@ class DistrictApp:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.store.close()

@@ -5,7 +5,8 @@ empty and very long strings, wrong types, garbage file bytes) into the main form
 strings, uploads and API endpoints of the district. Every answer must be below 500; a 4xx
 answer to a form carries a German message; after a refused submission the database is
 exactly as before (every row of every table). Accepted submissions are undone before the
-next example, so each example starts from the same district.
+next example, so each example starts from the same district. Every test runs on SQLite and on
+PostgreSQL (when MARKETPLACE_TEST_POSTGRES_URL is set).
 """
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ NASTY_JSON = st.one_of(
 
 #: German words that appear in every German validation message of the app.
 GERMAN = re.compile(r"Bitte|bitte|nicht|ngültig|darf|muss|höchstens|mindestens|[Kk]ein|Zahl|wählen|Datum|Format|"
-                    r"Pflichtangabe|Erlaubte|gibt es|nbekannt|zu groß|zu lang")
+                    r"Pflichtangabe|Erlaubte|gibt es|nbekannt|zu groß|zu lang|Steuerzeichen")
+
+
+@pytest.fixture(scope="module")
+def district_app(district_app_both: DistrictApp) -> DistrictApp:
+    """Every test of this module runs on SQLite and on PostgreSQL (which refuses NUL characters)."""
+    return district_app_both
 
 
 # --------------------------------------------------------------------------- helpers
