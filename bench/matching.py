@@ -101,8 +101,8 @@ def bench_problem(path: Path, solvers: list[str], args: argparse.Namespace, work
     for solver in solvers:
         out = work / f"{path.stem}.{solver}.json"
         out.unlink(missing_ok=True)
-        result = run_solver(solver, path, out, args.time_limit, args.workers, args.seed,
-                            hard_timeout=3 * args.time_limit + 120)
+        limit = time_limit_for(path, args.time_limit)
+        result = run_solver(solver, path, out, limit, args.workers, args.seed, hard_timeout=3 * limit + 120)
         run = Run(path.stem, solver, result["status"], result.get("wall_s"), None, result.get("bound"),
                   result.get("peak_rss_mb"), None, False, result.get("note", ""))
         if result.get("assignments") is not None and result["status"] in ("OPTIMAL", "FEASIBLE"):
@@ -186,13 +186,26 @@ def machine() -> str:
             f"commit {commit}; load average {os.getloadavg()[0]:.1f} (other work on the machine skews times)")
 
 
+#: The time limit per size when --time-limit is not given: the targets of issue 3.
+TARGET_SECONDS = {"S": 10.0, "M": 10.0, "L": 60.0, "XL": 120.0}
+
+
+def time_limit_for(path: Path, given: float | None) -> float:
+    """--time-limit, else the target of the problem's size (from its file name, e.g. L-2-rebalance.json)."""
+    if given is not None:
+        return given
+    return TARGET_SECONDS.get(path.name.split("-")[0], 10.0)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", choices=SIZES, default=["S", "M"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument("--variants", nargs="+", choices=["plain", "rebalance"], default=["plain", "rebalance"])
     parser.add_argument("--solvers", nargs="+", choices=SOLVERS, default=list(SOLVERS))
-    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per solver and problem")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds per solver and problem (default: the issue's target per size, "
+                             "S and M 10, L 60, XL 120)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="solver random seed")
     parser.add_argument("--full", action="store_true", help="all sizes, seeds 1-3, both variants")
@@ -218,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             runs += bench_problem(path, args.solvers, args, Path(work))
         verify_all(runs, os.cpu_count() or 1)
     failures = [r for r in runs if r.report is not None and not r.feasible]
+    limits = (f"{args.time_limit:g} s" if args.time_limit is not None else
+              ", ".join(f"{size} {TARGET_SECONDS[size]:g} s" for size in args.sizes))
     report = "\n".join([
-        f"### Matching benchmark ({args.time_limit:g} s per solver, {args.workers} workers)", "",
+        f"### Matching benchmark ({limits} per solver, {args.workers} workers)", "",
         f"Command: `{command.strip()}`  ", f"Machine: {machine()}", "", table(runs), "",
         f"Verified by shared verify.py: {sum(r.feasible for r in runs)} feasible, {len(failures)} FAILED.", "",
     ])

@@ -34,6 +34,8 @@ PRUNE = 8  # candidates per person in a window (plus current ones)
 WINDOW_GAP = 0.001  # a window stops at this relative gap
 HINT_WINDOWS = False  # without the current solution as a hint CP-SAT solved windows faster (as on M)
 SHORT_SEEDS = 0.8  # share of windows centred on a young person below target
+TRIES = 12  # window centres tried before waiting for the other window
+SIDE_BY_SIDE = 2  # windows solved at once (one CP-SAT worker each) when two workers are allowed
 LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
@@ -56,36 +58,14 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         current, start_value = _priced_start(scope, lagrangian.price_map(), current, start_value, ctx)
         refining = _refine_beside(lagrangian, deadline, start_value, ctx)
     pool = _pruned(scope, current, PRUNE)
-    pairs = np.array([len(pool[p]) for p in people])
-    rng = random.Random(ctx.opts.seed)
-    gained = 0.0
-    iterations = accepted = 0
-    det_left = budget
-    size = float(WINDOW_PAIRS)
-    while not ctx.cancelled():
-        seconds = min(WINDOW_SECONDS, deadline - ctx.elapsed())
-        if ctx.opts.deterministic:
-            seconds = min(WINDOW_SECONDS, det_left)
-            det_left -= seconds
-        if seconds < 0.2:
-            break
-        window = _window(rng, lat, lon, pairs, people, int(size), _short(problem, people, current))
-        fixed = {pid: gids for pid, gids in current.items() if gids}
-        sub = Scope(problem, {pid: _with_current(pool[pid], current[pid]) for pid in window}, fixed, scope.index)
-        model = MatchModel(sub)
-        before = model.value(current)
-        hint = current if HINT_WINDOWS else None
-        result = run_model(model, ctx, seconds, hint, report=False, workers=workers, gap=WINDOW_GAP)
-        iterations += 1
-        # Adapt the window: grow while windows reach their gap in time, shrink otherwise.
-        done = result is not None and result.bound - result.value <= 2 * WINDOW_GAP * abs(result.bound) + 1
-        size = min(MAX_PAIRS, size * 1.25) if done else max(MIN_PAIRS, size / 1.25)
-        if result is not None and result.value > before + 1e-6:
-            for pid in window:
-                current[pid] = result.assignments.get(pid, ())
-            gained += result.value - before
-            accepted += 1
-            ctx.report(start_value + gained, bound if lagrangian is None else min(bound, lagrangian.bound()))
+    search = _Search(scope, current, pool, lat, lon, ctx, deadline, budget, workers)
+    threads = 1 if ctx.opts.deterministic or (workers or ctx.opts.workers) < 2 else SIDE_BY_SIDE
+
+    def report() -> None:
+        ctx.report(start_value + search.gained, bound if lagrangian is None else min(bound, lagrangian.bound()))
+
+    search.run(threads, report)
+    current = search.current
     full = evaluate(problem, current, only=people).objective
     if refining is not None:
         stop, thread = refining
@@ -93,8 +73,108 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         thread.join()
         bound = min(bound, lagrangian.bound())
         ctx.stats.update(lagrangian.stats)
-    ctx.stats.update(lns_iterations=iterations, lns_accepted=accepted, lns_gain=round(gained, 2))
+    ctx.stats.update(lns_iterations=search.iterations, lns_accepted=search.accepted, lns_gain=round(search.gained, 2),
+                     lns_threads=threads)
     return ComponentResult(Status.FEASIBLE, {p: g for p, g in current.items() if g}, full, max(full, bound))
+
+
+class _Search:
+    """The window loop; with threads=2 two windows run side by side, one CP-SAT worker each.
+
+    Side-by-side windows never share a group (their candidate and current groups are disjoint),
+    so each one's fixed context (seats, minimum sizes, conflicts) stays true while the other
+    one's result is applied: both results together keep every rule.
+    """
+
+    def __init__(self, scope: Scope, current: Assignments, pool: dict[str, list[str]], lat: np.ndarray,
+                 lon: np.ndarray, ctx: SearchContext, deadline: float, budget: float, workers: int | None):
+        import threading
+
+        self.scope, self.current, self.pool, self.lat, self.lon = scope, current, pool, lat, lon
+        self.ctx, self.deadline, self.det_left, self.workers = ctx, deadline, budget, workers
+        self.people = scope.people
+        self.pairs = np.array([len(pool[p]) for p in self.people])
+        self.rng = random.Random(ctx.opts.seed)
+        self.size = float(WINDOW_PAIRS)
+        self.gained = 0.0
+        self.iterations = self.accepted = 0
+        self.lock = threading.Lock()
+        self.busy: dict[int, set[str]] = {}  # groups of the windows being solved, per thread
+
+    def run(self, threads: int, report) -> None:
+        import threading
+
+        if threads <= 1:
+            self._loop(0, report, self.workers)
+            return
+        pool = [threading.Thread(target=self._loop, args=(n, report, 1), daemon=True) for n in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+
+    def _take(self, me: int) -> tuple[list[str], float] | str | None:
+        """The next window and its seconds; "wait" when every centre tried is too near the other
+        window; None when time is up."""
+        ctx, problem = self.ctx, self.scope.problem
+        with self.lock:
+            seconds = min(WINDOW_SECONDS, self.deadline - ctx.elapsed())
+            if ctx.opts.deterministic:
+                seconds = min(WINDOW_SECONDS, self.det_left)
+            if seconds < 0.2 or ctx.cancelled():
+                return None
+            taken = set().union(*(g for n, g in self.busy.items() if n != me))
+            short = _short(problem, self.people, self.current)
+            for _ in range(TRIES):
+                window = _window(self.rng, self.lat, self.lon, self.pairs, self.people, int(self.size), short)
+                groups = {g for pid in window for g in _with_current(self.pool[pid], self.current[pid])}
+                if taken and not groups.isdisjoint(taken):
+                    continue  # too near the other window: try another centre
+                if ctx.opts.deterministic:
+                    self.det_left -= seconds
+                self.busy[me] = groups
+                return window, seconds
+        return "wait"
+
+    def _loop(self, me: int, report, workers: int | None) -> None:
+        import time
+
+        problem = self.scope.problem
+        while True:
+            taken = self._take(me)
+            if taken is None:
+                return
+            if taken == "wait":
+                time.sleep(0.05)
+                continue
+            window, seconds = taken
+            with self.lock:
+                fixed = {pid: gids for pid, gids in self.current.items() if gids}
+                free = {pid: _with_current(self.pool[pid], self.current[pid]) for pid in window}
+            model = MatchModel(Scope(problem, free, fixed, self.scope.index))
+            if not self.ctx.opts.deterministic:  # building the model took part of the window's time
+                seconds = min(seconds, self.deadline - self.ctx.elapsed())
+            if seconds < 0.1:
+                with self.lock:
+                    self.busy.pop(me, None)
+                return
+            before = model.value(fixed)
+            hint = fixed if HINT_WINDOWS else None
+            result = run_model(model, self.ctx, seconds, hint, report=False, workers=workers, gap=WINDOW_GAP)
+            with self.lock:
+                self.busy.pop(me, None)
+                self.iterations += 1
+                # Adapt the window: grow while windows reach their gap in time, shrink otherwise.
+                done = result is not None and result.bound - result.value <= 2 * WINDOW_GAP * abs(result.bound) + 1
+                self.size = min(MAX_PAIRS, self.size * 1.25) if done else max(MIN_PAIRS, self.size / 1.25)
+                improved = result is not None and result.value > before + 1e-6
+                if improved:
+                    for pid in window:
+                        self.current[pid] = result.assignments.get(pid, ())
+                    self.gained += result.value - before
+                    self.accepted += 1
+            if improved:
+                report()
 
 
 def _pruned(scope: Scope, start: Assignments, keep: int) -> dict[str, list[str]]:
