@@ -94,7 +94,7 @@ def test_bad_query_parameters_give_a_german_message_at_the_field_and_400(client,
 
 
 @pytest.mark.parametrize("query", ["seite=abc", "seite=-5", "seite=999999999999999999999", "frei=vielleicht",
-                                   "status=draft", "q=%00%27%22<>", "bezugsort=424242", "gemeinde=424242"])
+                                   "status=draft", "q=%27%22<>", "bezugsort=424242", "gemeinde=424242"])
 def test_odd_but_harmless_parameters_never_fail(client, session, district, query):
     log_in(client, session, Role.caseworker)
     for url in (f"/katalog/?{query}", f"/katalog/karte?{query}"):
