@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -65,22 +65,94 @@ def number_text(value: float | None) -> str:
     return german_number(value, 0 if float(value).is_integer() or abs(value) >= 100 else 1)
 
 
-def nice_max(value: float) -> float:
-    """The smallest "nice" axis end (1, 2, 5 × 10^k) at or above `value`."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power + 1e-9:
-            return step * power
-    return 10 * power
+#: Mantissas of "nice" axis steps: 1, 2 and 5 × 10^k.
+NICE_STEPS = (1, 2, 5)
+#: Gridline steps an axis aims at (at most this many above 0).
+TARGET_STEPS = 5
+_NUMBER = re.compile(r"-?\d{1,3}(?:\.\d{3})+(?:,\d+)?|-?\d+(?:,\d+)?")
 
 
-def _ticks(top: float) -> list[float]:
-    """Gridline values from 0 to `top` in round steps (fifths of 1 and 5, quarters of 2 × 10^k)."""
-    leading = round(top / 10 ** math.floor(math.log10(top))) if top > 0 else 1
-    count = 4 if leading == 2 else 5
-    return [top * i / count for i in range(count + 1)]
+def _nice_steps(smallest: float) -> Iterator[float]:
+    """Nice steps (1, 2, 5 × 10^k) in increasing order, from the first at or above `smallest` (> 0)."""
+    exponent = math.floor(math.log10(smallest))
+    while True:
+        for mantissa in NICE_STEPS:
+            step = float(f"{mantissa}e{exponent}")  # exact decimal: 2e-1, not 2 * 0.1
+            if step >= smallest * (1 - 1e-9):
+                yield step
+        exponent += 1
+
+
+def label_number(label: str) -> float | None:
+    """The number a German tick label shows ("1.234,5 €" → 1234.5), or None when it shows none."""
+    match = _NUMBER.search(label)
+    return None if match is None else float(match.group().replace(".", "").replace(",", "."))
+
+
+def _faithful(ticks: Sequence[float], fmt: Callable[[float | None], str]) -> bool:
+    """True when `fmt` labels every tick differently, in increasing order, and with its exact value.
+
+    The value is read back from the label and compared in the formatter's unit (what it shows for 1:
+    "100,0 %" for a share); a label that rounds its tick ("0,1" for 0.05) is not faithful.
+    """
+    labels = [fmt(t) for t in ticks]
+    if len(set(labels)) != len(labels):
+        return False
+    numbers = [label_number(label) for label in labels]
+    unit = label_number(fmt(1.0))
+    if unit is None or unit <= 0 or any(n is None for n in numbers):
+        return True  # a format without numbers: unique labels are all we can ask
+    return all(abs(n - t * unit) <= 1e-9 * max(1.0, abs(t * unit)) for n, t in zip(numbers, ticks, strict=True)) \
+        and all(a < b for a, b in zip(numbers, numbers[1:], strict=False))  # type: ignore[operator]
+
+
+def axis_ticks(max_value: float, fmt: Callable[[float | None], str], *, integer: bool = False,
+               target: int = TARGET_STEPS) -> list[float]:
+    """Gridline values from 0 to the axis end: nice steps (1, 2, 5 × 10^k), whole numbers when
+    `integer` (counts), at most `target` steps, the last at or above `max_value`.
+
+    The step grows until `fmt` labels every tick differently and exactly (a euro format without
+    cents never shows "0 €, 0 €, 1 €"; see `_faithful`). An axis without positive values runs
+    from 0 to 1.
+    """
+    top = max_value if math.isfinite(max_value) and max_value > 0 else 1.0
+    steps = _nice_steps(max(top / target, 1.0 if integer else 1e-300))  # (1e-300: not below a float's range)
+    ticks: list[float] = []
+    for _attempt in range(1000):  # three steps per power of ten: from the smallest float up to 1e25
+        step = next(steps)
+        count = max(1, math.ceil(top / step - 1e-9))
+        ticks = [float(f"{i * step:.12g}") for i in range(count + 1)]
+        if _faithful(ticks, fmt):
+            return ticks
+    return ticks
+
+
+def _integer_data(values: Sequence[float | None]) -> bool:
+    return all(float(v).is_integer() for v in values if v is not None)
+
+
+def _axis(values: Sequence[float | None], percent: bool,
+          fmt: Callable[[float | None], str]) -> tuple[list[float], str | None]:
+    """The ticks for `values` (percent axes run to at least 100 %) and a note for an empty chart."""
+    present = [v for v in values if v is not None]
+    highest = max(present, default=0.0)
+    if percent:
+        ticks = axis_ticks(max(highest, 1.0), fmt)
+    else:
+        ticks = axis_ticks(highest, fmt, integer=_integer_data(present))
+    if not present:
+        return ticks, "Keine Daten für diese Auswahl."
+    if all(v == 0 for v in present):
+        return ticks, "Alle Werte sind 0."
+    return ticks, None
+
+
+def _note(text: str | None, x: float, y: float) -> str:
+    """A muted note in the middle of an empty plot."""
+    if not text:
+        return ""
+    return (f'<text class="chart-note" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" fill="{MUTED}">'
+            f'{escape(text)}</text>')
 
 
 def _open(kind: str, id_prefix: str, width: float, height: float, title: str, description: str) -> list[str]:
@@ -141,18 +213,17 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], id
     plot_height = max(1, len(labels)) * (band + 8)
     height = top + plot_height + 34
     plot_width = width - left - right
-    totals = [sum(v or 0 for v in values) for values in zip(*(s.values for s in series), strict=False)] \
-        if stacked else [max((v or 0) for s in series for v in s.values)] if series and labels else [0]
-    top_value = 1.0 if percent and max(totals, default=0) <= 1 else nice_max(max(totals, default=0))
+    ticks, note = _axis(_plotted(labels, series, stacked), percent, fmt)
+    top_value = ticks[-1]
     scale = plot_width / top_value
     desc = " ".join(filter(None, [description, _summary(labels, series, fmt)]))
     out = _open("bar", id_prefix, width, height, title, desc) + legend
     out.append('<g class="chart-grid" aria-hidden="true">')
-    for tick in _ticks(top_value):
+    for tick in ticks:
         x = left + tick * scale
         out.append(f'<line x1="{_f(x)}" y1="{_f(top)}" x2="{_f(x)}" y2="{_f(top + plot_height)}" stroke="{GRID}"/>'
-                   f'<text x="{_f(x)}" y="{_f(top + plot_height + 16)}" text-anchor="middle" fill="{MUTED}"'
-                   f' font-size="11">{escape(fmt(tick))}</text>')
+                   f'<text class="chart-tick" x="{_f(x)}" y="{_f(top + plot_height + 16)}" text-anchor="middle"'
+                   f' fill="{MUTED}" font-size="11">{escape(fmt(tick))}</text>')
     out.append("</g>")
     for row, label in enumerate(labels):
         y = top + row * (band + 8) + 4
@@ -177,28 +248,39 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], id
                            f' font-size="11">{escape(fmt(value))}</text>')
     out.append(f'<line x1="{_f(left)}" y1="{_f(top)}" x2="{_f(left)}" y2="{_f(top + plot_height)}"'
                f' stroke="{MUTED}"/>')
+    out.append(_note(note, left + plot_width / 2, top + plot_height / 2 + 4))
     out.append("</svg>")
     return "\n".join(out)
 
 
+def _plotted(labels: Sequence[str], series: Sequence[Series], stacked: bool) -> list[float | None]:
+    """The values the axis must reach: each label's total when stacked, else every value (None: none)."""
+    if not labels:
+        return []
+    if not stacked:
+        return [v for s in series for v in s.values[:len(labels)]]
+    columns = zip(*(list(s.values[:len(labels)]) for s in series), strict=False)
+    return [None if all(v is None for v in col) else sum(max(0.0, v or 0) for v in col) for col in columns]
+
+
 def _plot_frame(series: Sequence[Series], labels: Sequence[str], width: int, height: int, percent: bool,
-                stacked: bool) -> tuple[float, float, float, float, float, list[str], float]:
+                stacked: bool, fmt: Callable[[float | None], str],
+                ) -> tuple[float, float, float, float, list[float], str | None, list[str], float]:
     legend, legend_height = _legend(series, 56, 20, width - 80)
     left, right, top, bottom = 56.0, 16.0, 14.0 + legend_height, 40.0
-    values = [sum(v or 0 for v in col) for col in zip(*(s.values for s in series), strict=False)] \
-        if stacked else [v for s in series for v in s.values if v is not None]
-    top_value = 1.0 if percent and max(values, default=0) <= 1 else nice_max(max(values, default=0))
-    return left, right, top, bottom, top_value, legend, height - top - bottom
+    ticks, note = _axis(_plotted(labels, series, stacked), percent, fmt)
+    return left, right, top, bottom, ticks, note, legend, height - top - bottom
 
 
 def _axes(out: list[str], labels: Sequence[str], left: float, top: float, plot_w: float, plot_h: float,
-          top_value: float, fmt: Callable[[float | None], str], step: float) -> None:
+          ticks: Sequence[float], fmt: Callable[[float | None], str], step: float) -> None:
+    top_value = ticks[-1]
     out.append('<g class="chart-grid" aria-hidden="true">')
-    for tick in _ticks(top_value):
+    for tick in ticks:
         y = top + plot_h - tick / top_value * plot_h
         out.append(f'<line x1="{_f(left)}" y1="{_f(y)}" x2="{_f(left + plot_w)}" y2="{_f(y)}" stroke="{GRID}"/>'
-                   f'<text x="{_f(left - 6)}" y="{_f(y + 4)}" text-anchor="end" fill="{MUTED}"'
-                   f' font-size="11">{escape(fmt(tick))}</text>')
+                   f'<text class="chart-tick" x="{_f(left - 6)}" y="{_f(y + 4)}" text-anchor="end"'
+                   f' fill="{MUTED}" font-size="11">{escape(fmt(tick))}</text>')
     every = max(1, math.ceil(len(labels) * 46 / plot_w))  # skip labels that would collide
     for i, label in enumerate(labels):
         if i % every:
@@ -216,13 +298,14 @@ def column_chart(*, title: str, labels: Sequence[str], series: Sequence[Series],
                  fmt: Callable[[float | None], str] | None = None, width: int = 760, height: int = 300) -> str:
     """Vertical columns, one slot per label (e.g. months); grouped or stacked series."""
     fmt = fmt or (percent_text if percent else number_text)
-    left, right, top, _bottom, top_value, legend, plot_h = _plot_frame(series, labels, width, height, percent,
-                                                                       stacked)
+    left, right, top, _bottom, ticks, note, legend, plot_h = _plot_frame(series, labels, width, height, percent,
+                                                                         stacked, fmt)
+    top_value = ticks[-1]
     plot_w = width - left - right
     step = plot_w / max(1, len(labels))
     desc = " ".join(filter(None, [description, _summary(labels, series, fmt)]))
     out = _open("column", id_prefix, width, height, title, desc) + legend
-    _axes(out, labels, left, top, plot_w, plot_h, top_value, fmt, step)
+    _axes(out, labels, left, top, plot_w, plot_h, ticks, fmt, step)
     inner = step * 0.7
     for i, label in enumerate(labels):
         base = top + plot_h
@@ -241,6 +324,7 @@ def column_chart(*, title: str, labels: Sequence[str], series: Sequence[Series],
             out.append(f'<rect class="chart-bar" x="{_f(x)}" y="{_f(y)}" width="{_f(max(w - 1, 1))}"'
                        f' height="{_f(h)}" fill="{PALETTE[j % len(PALETTE)]}">'
                        f'<title>{escape(label)} – {escape(s.name)}: {escape(fmt(value))}</title></rect>')
+    out.append(_note(note, left + plot_w / 2, top + plot_h / 2))
     out.append("</svg>")
     return "\n".join(out)
 
@@ -250,13 +334,14 @@ def line_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], i
                width: int = 760, height: int = 280) -> str:
     """Lines over labels (a trend by month); gaps where a value is None."""
     fmt = fmt or (percent_text if percent else number_text)
-    left, right, top, _bottom, top_value, legend, plot_h = _plot_frame(series, labels, width, height, percent,
-                                                                       False)
+    left, right, top, _bottom, ticks, note, legend, plot_h = _plot_frame(series, labels, width, height, percent,
+                                                                         False, fmt)
+    top_value = ticks[-1]
     plot_w = width - left - right
     step = plot_w / max(1, len(labels))
     desc = " ".join(filter(None, [description, _summary(labels, series, fmt)]))
     out = _open("line", id_prefix, width, height, title, desc) + legend
-    _axes(out, labels, left, top, plot_w, plot_h, top_value, fmt, step)
+    _axes(out, labels, left, top, plot_w, plot_h, ticks, fmt, step)
     for j, s in enumerate(series):
         colour = PALETTE[j % len(PALETTE)]
         points = [(left + step * (i + 0.5), top + plot_h - max(0.0, v) / top_value * plot_h, labels[i], v)
@@ -276,6 +361,7 @@ def line_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], i
             out.append(f'<circle class="chart-point" cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{colour}"'
                        f' stroke="#ffffff" stroke-width="1.5"><title>{escape(label)} – {escape(s.name)}: '
                        f'{escape(fmt(v))}</title></circle>')
+    out.append(_note(note, left + plot_w / 2, top + plot_h / 2))
     out.append("</svg>")
     return "\n".join(out)
 
