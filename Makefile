@@ -51,9 +51,9 @@ test: install-dev
 test-fast: install-dev
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
-## Every benchmark: matching engine, demo nightly run and proposals, report pages, load test (see BENCHMARKS.md)
+## Every benchmark: matching engine, recommendation on M, demo nightly run and proposals, report pages, load test (see BENCHMARKS.md)
 bench: install-dev
-	$(BIN)/python -m bench.matching && $(BIN)/python -m bench.nightly && $(BIN)/python -m bench.reports \
+	$(BIN)/python -m bench.matching && $(BIN)/python -m bench.recommend && $(BIN)/python -m bench.nightly && $(BIN)/python -m bench.reports \
 	  && $(BIN)/python -m bench.load
 
 lint: install-dev

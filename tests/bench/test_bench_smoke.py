@@ -31,3 +31,16 @@ def test_table_reports_gap_to_the_best_bound_and_failures():
     text = table(runs)
     assert "| p | a | 1.0 | FEASIBLE | 90 | 110 | 10.00 | 50.0 | 25.0 | 2.50 | 1/3 | 10 | ok |" in text
     assert "**FAILED**" in text
+
+
+def test_recommendation_benchmark_on_a_small_district(tmp_path: Path, capsys):
+    from bench.recommend import main as recommend_main
+
+    out = tmp_path / "REC.md"
+    status = recommend_main(["--size", "S", "--people", "5", "--plan-seconds", "2", "--cache", str(tmp_path),
+                             "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    assert status == 0
+    assert "Command: `python -m bench.recommend --size S" in text
+    assert "| recommend (3 options, everyone else fixed) | 5 |" in text
+    assert "options breaking a rule: 0." in text
