@@ -8,11 +8,17 @@ re-optimise the window exactly with CP-SAT; a window's result is accepted
 only when it improves. Every window model includes the fixed context, so
 each accepted step keeps the whole assignment feasible.
 
+The search starts from the better of the warm start and a construction at the
+Lagrangian seat prices (priced.py), which on L-1 starts within 3 % of the bound
+where greedy starts 25 % below it. With two workers, two windows run side by
+side on disjoint groups (one CP-SAT worker each).
+
 Windows use short candidate lists (the few groups worth most to each person
 on their own, plus the current ones), so a model of the same size covers
-several times more people. The proven upper bound comes from bounds.py (LP
-relaxation with GLOP for small scopes) or lagrange.py (seat prices) for large
-ones, never worse than the trivial bound.
+several times more people. The proven upper bound comes from lagrange.py: seat
+prices first, then (in a thread beside the windows) seat prices with
+time-clique multipliers; for scopes small enough also the LP relaxation
+(bounds.py); never worse than the trivial bound.
 """
 
 from __future__ import annotations
