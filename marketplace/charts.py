@@ -59,6 +59,19 @@ def percent_text(value: float | None) -> str:
     return "–" if value is None else german_number(value * 100, 1) + " %"
 
 
+def tick_text(fmt: Callable[[float | None], str]) -> Callable[[float | None], str]:
+    """The format of axis labels: shares on whole percents without the decimal ("20 %", not "20,0 %")."""
+    if fmt is not percent_text:
+        return fmt
+
+    def percent_tick(value: float | None) -> str:
+        if value is not None and float(f"{value * 100:.9g}").is_integer():
+            return german_number(value * 100, 0) + " %"
+        return percent_text(value)
+
+    return percent_tick
+
+
 def number_text(value: float | None) -> str:
     if value is None:
         return "–"
@@ -213,7 +226,7 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], id
     plot_height = max(1, len(labels)) * (band + 8)
     height = top + plot_height + 34
     plot_width = width - left - right
-    ticks, note = _axis(_plotted(labels, series, stacked), percent, fmt)
+    ticks, note = _axis(_plotted(labels, series, stacked), percent, tick_text(fmt))
     top_value = ticks[-1]
     scale = plot_width / top_value
     desc = " ".join(filter(None, [description, _summary(labels, series, fmt)]))
@@ -223,7 +236,7 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], id
         x = left + tick * scale
         out.append(f'<line x1="{_f(x)}" y1="{_f(top)}" x2="{_f(x)}" y2="{_f(top + plot_height)}" stroke="{GRID}"/>'
                    f'<text class="chart-tick" x="{_f(x)}" y="{_f(top + plot_height + 16)}" text-anchor="middle"'
-                   f' fill="{MUTED}" font-size="11">{escape(fmt(tick))}</text>')
+                   f' fill="{MUTED}" font-size="11">{escape(tick_text(fmt)(tick))}</text>')
     out.append("</g>")
     for row, label in enumerate(labels):
         y = top + row * (band + 8) + 4
@@ -268,19 +281,19 @@ def _plot_frame(series: Sequence[Series], labels: Sequence[str], width: int, hei
                 ) -> tuple[float, float, float, float, list[float], str | None, list[str], float]:
     legend, legend_height = _legend(series, 56, 20, width - 80)
     left, right, top, bottom = 56.0, 16.0, 14.0 + legend_height, 40.0
-    ticks, note = _axis(_plotted(labels, series, stacked), percent, fmt)
+    ticks, note = _axis(_plotted(labels, series, stacked), percent, tick_text(fmt))
     return left, right, top, bottom, ticks, note, legend, height - top - bottom
 
 
 def _axes(out: list[str], labels: Sequence[str], left: float, top: float, plot_w: float, plot_h: float,
           ticks: Sequence[float], fmt: Callable[[float | None], str], step: float) -> None:
-    top_value = ticks[-1]
+    top_value, label = ticks[-1], tick_text(fmt)
     out.append('<g class="chart-grid" aria-hidden="true">')
     for tick in ticks:
         y = top + plot_h - tick / top_value * plot_h
         out.append(f'<line x1="{_f(left)}" y1="{_f(y)}" x2="{_f(left + plot_w)}" y2="{_f(y)}" stroke="{GRID}"/>'
                    f'<text class="chart-tick" x="{_f(left - 6)}" y="{_f(y + 4)}" text-anchor="end"'
-                   f' fill="{MUTED}" font-size="11">{escape(fmt(tick))}</text>')
+                   f' fill="{MUTED}" font-size="11">{escape(label(tick))}</text>')
     every = max(1, math.ceil(len(labels) * 46 / plot_w))  # skip labels that would collide
     for i, label in enumerate(labels):
         if i % every:

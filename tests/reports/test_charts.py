@@ -169,6 +169,7 @@ def test_empty_and_all_zero_charts_say_so():
     assert _tick_labels(zeros) == ["0 €", "1 €"]
     gaps = line_chart(title="T", labels=["Jan."], series=[Series("Quote", [None])], id_prefix="g", percent=True)
     assert "Keine Daten für diese Auswahl." in "".join(_parse(gaps).itertext())
+    assert _tick_labels(gaps) == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
 
 
 def test_supply_demand_map_puts_rings_on_the_towns_and_escapes_names():
