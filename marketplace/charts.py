@@ -219,15 +219,16 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], id
     """Horizontal bars, one row per label (long labels stay readable); grouped or stacked series."""
     fmt = fmt or (percent_text if percent else number_text)
     label_width = min(260.0, max(80.0, 7.2 * max((len(label) for label in labels), default=4)))
-    left, right, top = label_width + 16, 24.0, 12.0
+    ticks, note = _axis(_plotted(labels, series, stacked), percent, tick_text(fmt))
+    top_value = ticks[-1]
+    # the last tick label is centred on the plot's right edge: keep room for its right half
+    left, right, top = label_width + 16, max(24.0, _tick_width(tick_text(fmt)(top_value)) / 2 + 4), 12.0
     legend, legend_height = _legend(series, left, top + 10, width - left - right)
     top += legend_height
     band = 18.0 if stacked or len(series) == 1 else 12.0 * len(series) + 6
-    plot_height = max(1, len(labels)) * (band + 8)
+    plot_height = max(2 if note else 1, len(labels)) * (band + 8)  # an empty chart keeps room for its note
     height = top + plot_height + 34
     plot_width = width - left - right
-    ticks, note = _axis(_plotted(labels, series, stacked), percent, tick_text(fmt))
-    top_value = ticks[-1]
     scale = plot_width / top_value
     desc = " ".join(filter(None, [description, _summary(labels, series, fmt)]))
     out = _open("bar", id_prefix, width, height, title, desc) + legend
@@ -279,10 +280,17 @@ def _plotted(labels: Sequence[str], series: Sequence[Series], stacked: bool) -> 
 def _plot_frame(series: Sequence[Series], labels: Sequence[str], width: int, height: int, percent: bool,
                 stacked: bool, fmt: Callable[[float | None], str],
                 ) -> tuple[float, float, float, float, list[float], str | None, list[str], float]:
-    legend, legend_height = _legend(series, 56, 20, width - 80)
-    left, right, top, bottom = 56.0, 16.0, 14.0 + legend_height, 40.0
     ticks, note = _axis(_plotted(labels, series, stacked), percent, tick_text(fmt))
+    # the tick labels stand left of the plot, right-aligned: room for the longest ("10.000 Std.")
+    left = max(56.0, max(_tick_width(tick_text(fmt)(t)) for t in ticks) + 12)
+    legend, legend_height = _legend(series, left, 20, width - left - 24)
+    right, top, bottom = 16.0, 14.0 + legend_height, 40.0
     return left, right, top, bottom, ticks, note, legend, height - top - bottom
+
+
+def _tick_width(label: str) -> float:
+    """About how wide a tick label is drawn (11 px text; digits and most letters about 6.6 px)."""
+    return 6.6 * len(label)
 
 
 def _axes(out: list[str], labels: Sequence[str], left: float, top: float, plot_w: float, plot_h: float,
