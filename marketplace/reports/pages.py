@@ -277,10 +277,10 @@ def _cross_page(session: Session, filters: ReportFilters, option: str | None, to
         fmt=_fmt_euro, description="Betrag, den der federführende Träger (vor dem Pfeil) dem gastgebenden Träger "
                                   "(nach dem Pfeil) schuldet; Kürzel wie in der Tabelle.")))
     months = report.month_table()
-    page.sections.append(Section(months, charts.column_chart(
+    page.sections.append(Section(months, charts.column_chart(  # five columns: too wide beside the chart
         title="Verrechnung je Monat", labels=_month_labels(filters), id_prefix="chart-verrechnung-monate",
         series=[charts.Series("Verrechnung", [v / 100 for v in months.values("Verrechnung")])], fmt=_fmt_euro,
-        description="Verrechnungsbetrag aller Trägerpaare je Monat.", width=BESIDE), wide=False))
+        description="Verrechnungsbetrag aller Trägerpaare je Monat.")))
     page.sections.append(Section(outside, charts.line_chart(
         title="Anteil der Belegungen außerhalb des federführenden Trägers", labels=_month_labels(filters),
         id_prefix="chart-ausserhalb", percent=True,

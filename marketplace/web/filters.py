@@ -6,6 +6,7 @@ A no-break space (U+00A0) joins a number and its unit so they never wrap apart.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 
 from flask import Flask
@@ -114,7 +115,21 @@ def month_de(value: date | None) -> str:
     return "–" if value is None else f"{MONTHS[value.month - 1]} {value.year}"
 
 
+SOFT_HYPHEN = "\u00ad"
+ZERO_WIDTH_SPACE = "\u200b"
+#: Tails of the long compound words in table headings ("Belegungs|quote", "Teilnehmenden|stunden").
+_COMPOUND_TAIL = re.compile(r"(?<=[a-zäöüß]{3})(?=(?:quote|monate|größe|stunden|plätze|abschluss)\b)")
+
+
+def breakable_de(text: str | None) -> str:
+    """A heading that may break inside long German compounds (a soft hyphen before a known tail,
+    "Belegungs-/quote") and after a slash, so narrow table columns need not scroll."""
+    text = _COMPOUND_TAIL.sub(SOFT_HYPHEN, text or "")
+    return text.replace("/", "/" + ZERO_WIDTH_SPACE)
+
+
 FILTERS = {
+    "breakable_de": breakable_de,
     "number_de": number_de,
     "euro": euro,
     "hours_de": hours_de,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from marketplace.web.filters import date_de, datetime_de, euro, hours_de, month_de, number_de, time_de, weekday_de
+from marketplace.web.filters import (
+    breakable_de,
+    date_de,
+    datetime_de,
+    euro,
+    hours_de,
+    month_de,
+    number_de,
+    time_de,
+    weekday_de,
+)
 
 NBSP = "\u00a0"
 
@@ -36,3 +46,13 @@ def test_dates_and_times_in_berlin():
     assert time_de(time(9, 0)) == "09:00"
     assert weekday_de(0) == "Montag" and weekday_de(date(2025, 3, 9), short=True) == "So"
     assert month_de(date(2025, 3, 1)) == "März 2025"
+
+
+def test_table_headings_may_break_inside_long_compounds():
+    assert breakable_de("Belegungsquote") == "Belegungs\u00adquote"
+    assert breakable_de("Teilnehmendenstunden") == "Teilnehmenden\u00adstunden"
+    assert breakable_de("Alter/Geschlecht") == "Alter/\u200bGeschlecht"
+    assert breakable_de("freie Plätze") == "freie Plätze"  # short words stay whole
+    assert breakable_de(None) == ""
+    assert all(breakable_de(w).replace("\u00ad", "").replace("\u200b", "") == w
+               for w in ("Platzmonate", "Mindestgröße", "Monatsabschluss", "Anteil"))
