@@ -99,6 +99,25 @@ def normalise_case_reference(value: str | None) -> str | None:
     return value or None
 
 
+#: The largest id a database row can have (32-bit integer columns).
+MAX_ID = 2**31 - 1
+_ID_FIELDS = ("municipality_id", "module_id", "lead_provider_id")
+_ID_LIST_FIELDS = ("need_ids", "preferred_offer_ids", "excluded_offer_ids", "keep_apart_ids")
+
+
+def _id_range_errors(fields: CaseFields) -> dict[str, str]:
+    """Ids outside 1..MAX_ID: no such record can exist."""
+    errors: dict[str, str] = {}
+    for name in _ID_FIELDS:
+        value = getattr(fields, name)
+        if value is not None and not 0 < value <= MAX_ID:
+            errors[name] = "Diese Auswahl gibt es nicht."
+    for name in _ID_LIST_FIELDS:
+        if any(not 0 < value <= MAX_ID for value in getattr(fields, name) or ()):
+            errors[name] = "Die Auswahl enthält einen unbekannten Eintrag."
+    return errors
+
+
 def validate_case(
     session: Session,
     fields: CaseFields,
@@ -108,7 +127,9 @@ def validate_case(
     young_person_id: int | None = None,
 ) -> dict[str, str]:
     """Every problem of `fields` as {field name: German message}; empty when all is well."""
-    errors: dict[str, str] = {}
+    errors = _id_range_errors(fields)
+    if errors:  # ids no table can hold are never looked up (PostgreSQL refuses them with an error)
+        return errors
     _check_reference(session, fields, errors, young_person_id)
     _check_person(fields, errors, today)
     _check_home(session, fields, errors)

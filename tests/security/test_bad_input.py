@@ -538,3 +538,23 @@ def test_ids_beyond_the_database_are_not_found(district_app: DistrictApp, number
                 district_app.restore()
     assert checked > 40
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("changes", [
+    {"municipality_id": 2**31}, {"module_id": 2**40}, {"lead_provider_id": 2**31}, {"need_ids": [2**31]},
+    {"preferred_offer_ids": [2**33]}, {"excluded_offer_ids": [-1]}, {"keep_apart_ids": [2**31]},
+])
+def test_api_register_young_person_with_ids_no_table_can_hold(district_app: DistrictApp, changes: dict) -> None:
+    """Ids beyond 32 bits are refused at the field before any lookup (PostgreSQL raises on them)."""
+    ids = district_app.district.ids
+    form = _with_module(district_app, {})
+    body = {
+        "birth_year": today_berlin().year - 13, "gender": "m", "municipality_id": ids["town"],
+        "need_ids": [ids["category_social_skills"]], "availability": [[0, 840, 1080]], "max_travel_km": 10.0,
+        "module_id": int(form["module_id"]), "approval_start": _future(-5), "legal_basis": "§ 30", "priority": 1,
+        **changes,
+    }  # fmt: skip
+    response = _api(district_app, "caseworker", "POST", "/api/v1/young-people", json=body)
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert next(iter(changes)) in response.get_data(as_text=True)
+    _check(district_app, response, f"API register {changes!r}")
