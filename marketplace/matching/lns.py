@@ -41,6 +41,7 @@ WINDOW_GAP = 0.001  # a window stops at this relative gap
 HINT_WINDOWS = False  # without the current solution as a hint CP-SAT solved windows faster (as on M)
 SHORT_SEEDS = 0.8  # share of windows centred on a young person below target
 TRIES = 12  # window centres tried before waiting for the other window
+PRICE_SCALES = (1.0, 1.2)  # seat prices scaled for the constructions (priced.py)
 SIDE_BY_SIDE = 2  # windows solved at once (one CP-SAT worker each) when two workers are allowed
 LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
@@ -235,18 +236,30 @@ def _window(rng: random.Random, lat: np.ndarray, lon: np.ndarray, pairs: np.ndar
 
 def _priced_start(scope: Scope, prices: dict[str, float], current: Assignments, value: float,
                   ctx: SearchContext) -> tuple[Assignments, float]:
-    """The better of `current` and the price-guided construction (when it keeps every rule)."""
+    """The best of `current` and price-guided constructions (those that keep every rule).
+
+    Seat prices from a relaxation undervalue seats a little (the relaxation ignores minimum
+    sizes): constructions at the prices scaled by PRICE_SCALES are tried while time allows.
+    """
     from .priced import priced
     from .solution import violations
 
     problem, people = scope.problem, scope.people
-    built = priced(problem, scope.candidates, prices)
-    mine = {pid: tuple(built.get(pid, ())) for pid in people}
-    if violations(problem, {**{p: g for p, g in built.items() if p not in scope.candidates}, **mine}):
-        return current, value  # never expected; the start stays the safe fallback
-    built_value = evaluate(problem, mine, only=people).objective
-    ctx.stats.update(priced_start=round(built_value, 2), greedy_start=round(value, 2))
-    return (mine, built_value) if built_value > value else (current, value)
+    best, best_value = current, value
+    built_values = []
+    for n, scale in enumerate(PRICE_SCALES):
+        if n and (ctx.cancelled() or ctx.remaining() < 0.5 * ctx.opts.time_limit_s):
+            break  # the windows need the time more
+        built = priced(problem, scope.candidates, {g: scale * p for g, p in prices.items()})
+        mine = {pid: tuple(built.get(pid, ())) for pid in people}
+        if violations(problem, {**{p: g for p, g in built.items() if p not in scope.candidates}, **mine}):
+            continue  # never expected; the start stays the safe fallback
+        built_value = evaluate(problem, mine, only=people).objective
+        built_values.append(round(built_value, 2))
+        if built_value > best_value:
+            best, best_value = mine, built_value
+    ctx.stats.update(priced_start=max(built_values, default=None), greedy_start=round(value, 2))
+    return best, best_value
 
 
 def _refine_beside(lagrangian, deadline: float, target: float, ctx: SearchContext):

@@ -52,6 +52,10 @@ class SolveOptions:
 # time is short for all, the first components get what they need and later ones keep the warm start,
 # rather than every component stopping before its first LP bound.
 PACE_PRIOR = 4e-4
+# Several districts: each first gets a quick bound and start (runner.quick), at most QUICK_SECONDS of
+# seat-price steps each and QUICK_SHARE of the time limit for all.
+QUICK_SECONDS = 0.3
+QUICK_SHARE = 0.08
 
 
 def pinned_violations(problem: Problem) -> list[str]:
@@ -166,6 +170,8 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
     several = sum(1 for n in sizes if n > opts.batch_pairs) > 1
     first_gap = max(opts.gap_target, opts.component_gap) if several else opts.gap_target
     results: list[ComponentResult | None] = [None] * len(scopes)
+    if several and not opts.deterministic:
+        _quick_results(scopes, sizes, start, ctx, results, opts)
     pace = [0.0, 0, 1.0]  # seconds and eligible pairs of components that reached their gap in time; prior factor
 
     def run(plan: _Plan, gap: float) -> None:
@@ -219,6 +225,23 @@ def solve(problem: Problem, options: SolveOptions | None = None, progress: Progr
             bound += r.bound
     return _finish(problem, assignments, done, start, start_name, started, len(batches), sizes, ctx.stats,
                    bound)
+
+
+def _quick_results(scopes: list[Scope], sizes: list[int], start: Assignments, ctx: SearchContext,
+                   results: list[ComponentResult | None], opts: SolveOptions) -> None:
+    """A quick bound and start for every district (runner.quick), within QUICK_SHARE of the time."""
+    from .runner import quick
+
+    real = [n for n, size in enumerate(sizes) if size > opts.batch_pairs]
+    seconds = min(QUICK_SECONDS, QUICK_SHARE * opts.time_limit_s / max(1, len(real)))
+    for n in real:
+        if ctx.cancelled() or ctx.remaining() < 0.5 * opts.time_limit_s:
+            return
+        mine = ctx.for_slot(n)
+        result = quick(scopes[n], start, seconds)
+        results[n] = result
+        mine.finish(result, result.value)
+    ctx.stats["quick_s"] = round(ctx.elapsed(), 2)
 
 
 def _better(old: ComponentResult, new: ComponentResult) -> ComponentResult:
