@@ -153,7 +153,7 @@ def test_an_offer_turning_stale_gives_a_new_problem(db_session: Session) -> None
     assert _live(db_session, now=now).problem.groups[key].seats == 8
 
 
-def test_data_state_is_one_query_that_moves_with_every_kind_of_change(db_session: Session) -> None:
+def test_data_state_moves_with_every_kind_of_change(db_session: Session) -> None:
     world = build_world(db_session)
     states = [data_state(db_session)]
     make_placement(db_session, young_person=world.person, offer=world.own_offer)
