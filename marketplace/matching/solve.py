@@ -52,6 +52,9 @@ class SolveOptions:
 # time is short for all, the first components get what they need and later ones keep the warm start,
 # rather than every component stopping before its first LP bound.
 PACE_PRIOR = 4e-4
+# Objective points by which a solution may stay below its proven bound and still count as optimal:
+# the bounds carry tiny floating-point pads (as run_model, half a unit of the model's 1/100 scale).
+PROOF_TOLERANCE = 0.005
 # Several districts: each first gets a quick bound and start (runner.quick), at most QUICK_SECONDS of
 # seat-price steps each and QUICK_SHARE of the time limit for all.
 QUICK_SECONDS = 0.3
@@ -277,6 +280,8 @@ def _finish(problem: Problem, assignments: Assignments, results: list[ComponentR
         bound = None
         status = Status.FEASIBLE
     else:
+        if ev.objective >= bound - PROOF_TOLERANCE:  # the exact value reaches the proven bound
+            status = Status.OPTIMAL  # (a component may have kept its start when the rounded model tied)
         bound = max(bound, ev.objective)
     clean = {pid: gids for pid, gids in assignments.items() if gids}
     return Solution(
