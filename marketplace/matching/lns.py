@@ -236,30 +236,18 @@ def _window(rng: random.Random, lat: np.ndarray, lon: np.ndarray, pairs: np.ndar
 
 def _priced_start(scope: Scope, prices: dict[str, float], current: Assignments, value: float,
                   ctx: SearchContext) -> tuple[Assignments, float]:
-    """The best of `current` and price-guided constructions (those that keep every rule).
+    """The best of `current` and price-guided constructions (priced.best_start).
 
     Seat prices from a relaxation undervalue seats a little (the relaxation ignores minimum
     sizes): constructions at the prices scaled by PRICE_SCALES are tried while time allows.
     """
-    from .priced import priced
-    from .solution import violations
+    from .priced import best_start
 
-    problem, people = scope.problem, scope.people
-    best, best_value = current, value
-    built_values = []
-    for n, scale in enumerate(PRICE_SCALES):
-        if n and (ctx.cancelled() or ctx.remaining() < 0.5 * ctx.opts.time_limit_s):
-            break  # the windows need the time more
-        built = priced(problem, scope.candidates, {g: scale * p for g, p in prices.items()})
-        mine = {pid: tuple(built.get(pid, ())) for pid in people}
-        if violations(problem, {**{p: g for p, g in built.items() if p not in scope.candidates}, **mine}):
-            continue  # never expected; the start stays the safe fallback
-        built_value = evaluate(problem, mine, only=people).objective
-        built_values.append(round(built_value, 2))
-        if built_value > best_value:
-            best, best_value = mine, built_value
-    ctx.stats.update(priced_start=max(built_values, default=None), greedy_start=round(value, 2))
-    return best, best_value
+    best, best_value, built = best_start(
+        scope, prices, current, PRICE_SCALES,
+        more=lambda: not ctx.cancelled() and ctx.remaining() >= 0.5 * ctx.opts.time_limit_s)
+    ctx.stats.update(priced_start=round(max(built), 2) if built else None, greedy_start=round(value, 2))
+    return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
 
 
 def _refine_beside(lagrangian, deadline: float, target: float, ctx: SearchContext):

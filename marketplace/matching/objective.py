@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from .problem import Problem, haversine_km
+from .problem import Problem, haversine_km, memo
 
 if TYPE_CHECKING:
     from .model import MatchModel
@@ -57,10 +57,7 @@ def pair_values(problem: Problem, pid: str, gid: str) -> dict[str, float]:
 
 def pair_total(problem: Problem, pid: str, gid: str) -> float:
     """The sum of `pair_values`, memoised per problem (bounds, starts and windows ask for the same pairs)."""
-    cache = problem.__dict__.get("_pair_totals")
-    if cache is None:
-        cache = {}
-        object.__setattr__(problem, "_pair_totals", cache)  # a frozen dataclass; the memo is not part of it
+    cache = memo(problem, "_pair_totals", dict)
     key = (pid, gid)
     value = cache.get(key)
     if value is None:

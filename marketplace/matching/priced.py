@@ -19,12 +19,13 @@ result keeps every hard rule when the pinned placements alone do (checked by
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from .greedy import _State
 from .objective import pair_total
 from .problem import Problem
-from .solution import Assignments
+from .scope import Scope
+from .solution import Assignments, person_values, violations
 
 
 def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mapping[str, float]) -> Assignments:
@@ -78,6 +79,31 @@ def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mappin
     for pid in order:  # free seats in running groups, at no price
         choose(pid, running, {})
     return {pid: tuple(gids) for pid, gids in state.assigned.items() if gids}
+
+
+def best_start(scope: Scope, prices: Mapping[str, float], start: Assignments, scales: Sequence[float] = (1.0,),
+               more: Callable[[], bool] = lambda: True) -> tuple[Assignments, float, list[float]]:
+    """The better of `start` and the constructions at `prices` times each of `scales` (the later
+    ones only while `more()`), for the scope's people: (assignments, exact value, values built).
+
+    A construction that breaks a rule (never expected) is skipped: the start stays the safe fallback.
+    """
+    problem, people = scope.problem, scope.people
+    best = {pid: start[pid] for pid in people if start.get(pid)}
+    value = sum(person_values(problem, best, people).values())
+    built_values: list[float] = []
+    for n, scale in enumerate(scales):
+        if n and not more():
+            break
+        built = priced(problem, scope.candidates, {gid: scale * p for gid, p in prices.items()})
+        built = {pid: built[pid] for pid in people if built.get(pid)}
+        if violations(problem, built):
+            continue
+        built_value = sum(person_values(problem, built, people).values())
+        built_values.append(built_value)
+        if built_value > value:
+            best, value = built, built_value
+    return best, value, built_values
 
 
 def _repair_min_size(problem: Problem, state: _State, eligible: dict[str, list[str]], gain, choose) -> None:

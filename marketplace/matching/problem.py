@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,11 +174,20 @@ def eligible_groups(problem: Problem) -> dict[str, list[str]]:
     """
     from .eligibility import eligible_pairs
 
-    memo = problem.__dict__.get("_eligible")  # the solve and its greedy start ask for the same pairs
-    if memo is None:
-        memo = eligible_pairs(problem)
-        object.__setattr__(problem, "_eligible", memo)  # a frozen dataclass; the memo is not part of it
-    return dict(memo)
+    # the solve and its greedy start ask for the same pairs
+    return dict(memo(problem, "_eligible", lambda: eligible_pairs(problem)))
+
+
+def memo(problem: Problem, name: str, make: Callable[[], Any]) -> Any:
+    """A value computed once per problem and kept on it (`make()` the first time `name` is asked for).
+
+    Problem is a frozen dataclass; the memo is not one of its fields.
+    """
+    value = problem.__dict__.get(name)
+    if value is None:
+        value = make()
+        object.__setattr__(problem, name, value)
+    return value
 
 
 # -- parsing ------------------------------------------------------------------

@@ -236,18 +236,11 @@ def quick(scope: Scope, start: Assignments, seconds: float) -> ComponentResult:
     """
     from .bounds import trivial_bound
     from .lagrange import Lagrangian
-    from .priced import priced
-    from .solution import person_values, violations
+    from .priced import best_start
+    from .solution import person_values
 
-    problem, people = scope.problem, scope.people
-    mine = {pid: start[pid] for pid in people if start.get(pid)}
-    value = sum(person_values(problem, mine, people).values())
+    mine = {pid: start[pid] for pid in scope.people if start.get(pid)}
     lagrangian = Lagrangian(scope)
-    lagrangian.seat_prices(seconds, target=value)
-    built = priced(problem, scope.candidates, lagrangian.price_map())
-    built = {pid: built[pid] for pid in people if built.get(pid)}
-    if not violations(problem, built):
-        built_value = sum(person_values(problem, built, people).values())
-        if built_value > value:
-            mine, value = built, built_value
+    lagrangian.seat_prices(seconds, target=sum(person_values(scope.problem, mine, scope.people).values()))
+    mine, value, _ = best_start(scope, lagrangian.price_map(), mine)
     return ComponentResult(Status.FEASIBLE, mine, value, max(value, min(trivial_bound(scope), lagrangian.bound())))
