@@ -188,7 +188,8 @@ def recommend(problem: Problem, person_id: str, assignments_of_others: Assignmen
 
     Ranked by exact marginal objective (FORMAT.md). Each set respects every
     hard rule given `assignments_of_others` (the person's own entry there is
-    ignored) and contains the person's pinned groups. When fewer than `k`
+    ignored) and contains the person's pinned groups, and those current groups that would fall
+    below their minimum size without the person (a note says so). When fewer than `k`
     feasible sets exist, sets whose group would still be below its minimum
     size are added last with `feasible=False` and a note saying how many
     members are missing.
@@ -197,23 +198,50 @@ def recommend(problem: Problem, person_id: str, assignments_of_others: Assignmen
     others = {pid: gids for pid, gids in assignments_of_others.items() if pid != person_id}
     candidates, count = _candidates(problem, y, others)
     fixed = [problem.groups[gid] for gid in dict.fromkeys(y.pinned)]
+    kept = _kept_current(problem, y, candidates, fixed)
+    fixed += kept
     fixed_ids = {g.id for g in fixed}
     usable = [c for c in candidates if c.short == 0 and c.group.id not in fixed_ids]
     ranked = _Search(problem, y, usable, fixed, keep=max(12, 4 * k)).run()
     chosen = _diverse(ranked, fixed_ids, k)
-    options = [_option(problem, y, ids, count, True) for ids in chosen]
+    options = [_option(problem, y, ids, count, True, kept) for ids in chosen]
     if len(options) < k:
         short = [c for c in candidates if c.short > 0 and c.group.id not in fixed_ids
                  and not any(s.overlaps(t) for f in fixed for s in f.sessions for t in c.group.sessions)
                  and sum(f.minutes for f in fixed) + c.group.minutes <= y.max_hours * 60 + 1e-6]
-        extra = [_option(problem, y, tuple(fixed_ids) + (c.group.id,), count, False) for c in short]
+        extra = [_option(problem, y, tuple(g.id for g in fixed) + (c.group.id,), count, False, kept)
+                 for c in short]
         extra.sort(key=lambda o: (-o.marginal_objective, o.groups))
         options += extra[: k - len(options)]
     feasible = sorted((o for o in options if o.feasible), key=lambda o: (-o.marginal_objective, o.groups))
     return feasible + [o for o in options if not o.feasible]
 
 
-def _option(problem: Problem, y: YoungPerson, ids: tuple[str, ...], count: Counter, feasible: bool) -> Option:
+def _kept_current(problem: Problem, y: YoungPerson, candidates: list[_Candidate], fixed: list[Group]) -> list[Group]:
+    """The person's current (not pinned) groups that would fall below their minimum size without them.
+
+    Leaving such a group breaks rule 7 for its other members, so every feasible option keeps it,
+    like a pinned one; only groups that still fit beside the pinned ones (time, hours) can be kept.
+    """
+    usable = {c.group.id: c for c in candidates if c.short == 0}
+    exempt = {gid for p in problem.people.values() if p.id != y.id for gid in p.pinned}
+    kept: list[Group] = []
+    minutes = sum(g.minutes for g in fixed)
+    for gid in dict.fromkeys(y.current):
+        c = usable.get(gid)
+        if c is None or gid in y.pinned or gid in exempt or not 0 < c.others < c.group.min_size:
+            continue
+        g = c.group
+        if (minutes + g.minutes > y.max_hours * 60 + 1e-6
+                or any(s.overlaps(t) for f in fixed + kept for s in f.sessions for t in g.sessions)):
+            continue
+        kept.append(g)
+        minutes += g.minutes
+    return kept
+
+
+def _option(problem: Problem, y: YoungPerson, ids: tuple[str, ...], count: Counter, feasible: bool,
+            kept: list[Group]) -> Option:
     groups = [problem.groups[gid] for gid in ids]
     hours = sum(g.minutes for g in groups) / 60.0
     facts = [describe_group(problem, y, g) for g in groups]
@@ -230,11 +258,14 @@ def _option(problem: Problem, y: YoungPerson, ids: tuple[str, ...], count: Count
         lines.append(f"Wunschgruppe: {', '.join(wishes)}")
     notes = []
     for g in groups:
-        if count[g.id] < g.min_size <= count[g.id] + 1 and g.id not in y.pinned:
+        if count[g.id] < g.min_size <= count[g.id] + 1 and g.id not in y.pinned and g not in kept:
             notes.append(f"{g.id} erreicht mit dieser Person die Mindestgröße von {g.min_size}")
         elif count[g.id] + 1 < g.min_size and not feasible:
             missing_n = g.min_size - count[g.id] - 1
             notes.append(f"{g.id} startet erst mit {g.min_size} Teilnehmenden: es fehlen noch {missing_n} weitere")
+    for g in kept:
+        notes.append(f"{g.id} bleibt Teil jedes Vorschlags: ohne diese Person fiele die Gruppe unter ihre "
+                     f"Mindestgröße von {g.min_size} ({count[g.id]} weitere Teilnehmende)")
     left = [gid for gid in y.current if gid not in ids]
     if left:
         notes.append(f"Bisherige Gruppe(n) würden verlassen: {', '.join(left)}")

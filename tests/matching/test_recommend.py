@@ -145,3 +145,32 @@ def test_fast_on_a_district():
         others = {p: g for p, g in assignments.items() if p != pid}
         recommend(problem, pid, others)
     assert time.perf_counter() - started < 5.0  # target: well under 1 s per call
+
+
+def test_a_current_group_that_needs_this_person_is_kept():
+    # Y1 is in G1 (minimum 3) with Y2 and Y3; G2 is nearer and would win, but leaving G1 would leave
+    # it with two members, below its minimum: every feasible option keeps G1, and says why.
+    groups = [{"min_size": 3, "location": at(east_km=8)},
+              {"location": at(east_km=0.1), "sessions": [session("tue")]}]
+    people = [{"current": ["G1"], "group_hours": {"target": 2, "max": 4}}, {}, {}]
+    others = {"Y2": ("G1",), "Y3": ("G1",)}
+    raw = make_problem(groups, people, change=0)  # without the rule, G2 alone would be the best option
+    problem = parse_problem(raw)
+    options = recommend(problem, "Y1", others, 3)
+    check_options(raw, problem, "Y1", others, options)
+    assert options and all("G1" in o.groups for o in options if o.feasible)
+    assert options[0].groups == ("G1", "G2")
+    assert any("G1 bleibt Teil jedes Vorschlags" in n and "Mindestgröße von 3" in n for n in options[0].notes)
+
+
+def test_a_current_group_that_stays_large_enough_may_be_left():
+    groups = [{"min_size": 2, "location": at(east_km=5)}, {"location": at(east_km=0.1)}]
+    people = [{"current": ["G1"]}, {}, {}]
+    others = {"Y2": ("G1",), "Y3": ("G1",)}
+    raw = make_problem(groups, people, change=0)
+    problem = parse_problem(raw)
+    options = recommend(problem, "Y1", others, 3)
+    check_options(raw, problem, "Y1", others, options)
+    assert options[0].groups == ("G2",)
+    assert "Bisherige Gruppe(n) würden verlassen: G1" in options[0].notes
+    assert not any("bleibt Teil" in n for o in options for n in o.notes)
