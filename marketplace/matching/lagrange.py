@@ -31,6 +31,7 @@ from .scope import Scope
 
 _NEG = -1e18
 PATIENCE = 5  # iterations without a better bound before the step length halves
+QUIET_GAIN = 5e-4  # relative: less than this in `quiet_s` seconds ends a refinement asked to stop when quiet
 
 
 class _Data:
@@ -81,6 +82,7 @@ class _Data:
             vals.append(mine_v)
         order = np.argsort(-np.array(counts, dtype=np.int64), kind="stable")  # pinned may shift counts
         self._reorder(order, counts, cols, vals)
+        self.people = [people[i] for i in order]  # the young person of each row
         self.quarters = quarters
         self.qmax = int(self.cap.max()) if n else 0
         self.k = int(self.counts.max()) if n else 0
@@ -272,6 +274,7 @@ class Lagrangian:
         self.d = _Data(scope)
         self.best = math.inf
         self.prices = np.zeros(len(self.d.seats))
+        self.refined: tuple[np.ndarray, np.ndarray] | None = None  # seat prices and clique multipliers of `best`
         self.stats: dict[str, float] = {"lagrange_iterations": 0}
 
     def bound(self) -> float:
@@ -289,17 +292,44 @@ class Lagrangian:
                           lagrange_first=round(first or 0.0, 2), lagrange_s=round(time.monotonic() - started, 2))
 
     def refine(self, deadline: float, target: float | None = None, stop: threading.Event | None = None,
-               iterations: int = 10_000) -> None:
+               iterations: int = 10_000, quiet_s: float | None = None) -> None:
+        """Refine until `deadline` (monotonic seconds), `stop`, or (with `quiet_s`) until the bound
+        has gained less than QUIET_GAIN in the last `quiet_s` seconds."""
         started = time.monotonic()
         if not hasattr(self.d, "n_cliques"):
             self.d.add_cliques(self.scope)
-        best, _, total, _ = _descend_cliques(self.d, target, deadline, iterations, self.prices, stop,
-                                             on_better=self._better)
+        price, mu = self.refined if self.refined is not None else (self.prices, None)
+        best, _, total, _ = _descend_cliques(self.d, target, deadline, iterations, price, stop,
+                                             on_better=self._better, mu=mu, quiet_s=quiet_s)
         self.stats.update(lagrange_iterations=self.stats["lagrange_iterations"] + total,
-                          lagrange_refine_s=round(time.monotonic() - started, 2))
+                          lagrange_refine_s=round(self.stats.get("lagrange_refine_s", 0.0)
+                                                  + time.monotonic() - started, 2))
 
-    def _better(self, value: float) -> None:
-        self.best = min(self.best, value)  # a float store: safe to read from another thread
+    def _better(self, value: float, price: np.ndarray, mu: np.ndarray) -> None:
+        if value < self.best:  # plain stores: safe to read from another thread
+            self.refined = (price, mu)
+            self.best = value
+
+    def chosen(self) -> dict[str, list[str]]:
+        """Each young person's best groups in the relaxation at the multipliers of the best bound.
+
+        Close to a plan (on L-1 348 seats over, 40 groups below their minimum), so a construction
+        that starts from these choices (priced.py) is a strong start.
+        """
+        d = self.d
+        price, mu = self.refined if self.refined is not None else (self.prices, None)
+        reduced = d.val - price[d.col]
+        if mu is not None:
+            reduced -= np.bincount(d.clique_pos, weights=mu[d.clique_row], minlength=d.val.size).reshape(d.val.shape)
+        _, choice = _people(d, reduced, True)
+        assert choice is not None
+        groups = self.scope.groups
+        return {pid: [groups[c] for c in d.col[i][choice[i]]] for i, pid in enumerate(d.people) if choice[i].any()}
+
+    def refined_prices(self) -> dict[str, float]:
+        """Seat prices of the best bound (with clique multipliers when refined)."""
+        price = self.refined[0] if self.refined is not None else self.prices
+        return {gid: float(price[n]) for n, gid in enumerate(self.scope.groups)}
 
 
 def seat_prices(scope: Scope, time_limit: float, target: float | None = None, iterations: int = 10_000,
@@ -386,22 +416,30 @@ def _descend(d: _Data, side: _Groups | None, price: np.ndarray, target: float | 
 
 def _descend_cliques(d: _Data, target: float | None, deadline: float, iterations: int,
                      price: np.ndarray | None = None, stop: threading.Event | None = None,
-                     on_better: Callable[[float], None] | None = None) -> tuple[float, float | None, int, np.ndarray]:
+                     on_better: Callable[[float, np.ndarray, np.ndarray], None] | None = None,
+                     mu: np.ndarray | None = None,
+                     quiet_s: float | None = None) -> tuple[float, float | None, int, np.ndarray]:
     """Projected subgradient descent over seat prices and clique multipliers together (Polyak steps),
-    from `price` (zeros when None): best bound, first bound, iterations, and the seat prices of the best bound."""
+    from `price` and `mu` (zeros when None): best bound, first bound, iterations, and the seat prices of
+    the best bound. `on_better(bound, prices, multipliers)` hears of every better bound."""
     price = np.zeros(len(d.seats)) if price is None else price.copy()
-    mu = np.zeros(d.n_cliques)
+    mu = np.zeros(d.n_cliques) if mu is None else mu.copy()
     polyak = _Polyak(target)
     best_price = price
     n = 0
+    mark_s, mark = time.monotonic(), math.inf  # the last bound that gained QUIET_GAIN, and when
     for n in range(1, iterations + 1):  # noqa: B007
         value, grad_price, grad_mu = _evaluate_cliques(d, price, mu)
+        if value < mark - QUIET_GAIN * abs(value):
+            mark_s, mark = time.monotonic(), value
+        elif quiet_s is not None and time.monotonic() - mark_s > quiet_s:
+            break
         grad_price[(price <= 0) & (grad_price > 0)] = 0.0  # projection: multipliers stay >= 0
         grad_mu[(mu <= 0) & (grad_mu > 0)] = 0.0
         if polyak.record(value):
             best_price = price
             if on_better is not None:
-                on_better(value)
+                on_better(value, price, mu)
         if time.monotonic() > deadline or polyak.settled() or (stop is not None and stop.is_set()):
             break
         norm = float(grad_price @ grad_price + grad_mu @ grad_mu)

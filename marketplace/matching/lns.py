@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 
 import numpy as np
 
@@ -38,13 +39,15 @@ MIN_PAIRS, MAX_PAIRS = 2000, 30000
 WINDOW_SECONDS = 4.0
 PRUNE = 8  # candidates per person in a window (plus current ones)
 WINDOW_GAP = 0.001  # a window stops at this relative gap
-HINT_WINDOWS = False  # without the current solution as a hint CP-SAT solved windows faster (as on M)
+HINT_WINDOWS = True  # a window that runs out of time still returns the current plan's part, never worse
 SHORT_SEEDS = 0.8  # share of windows centred on a young person below target
 TRIES = 12  # window centres tried before waiting for the other window
 PRICE_SCALES = (1.0, 1.2)  # seat prices scaled for the constructions (priced.py)
-SIDE_BY_SIDE = 2  # windows solved at once (one CP-SAT worker each) when two workers are allowed
+SIDE_BY_SIDE = 1  # windows at once; on one city a second window rarely found groups apart from the first
 LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
+REFINE_QUIET_S = 8.0  # the refinement beside the windows ends when its bound gains little (lagrange.QUIET_GAIN)
+REFINE_SHARE = 0.15  # of a large scope's time to refine the relaxation before a start is built from its choices
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
 
@@ -60,19 +63,32 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     lon = np.radians([problem.people[p].lon for p in people])
     start_value = evaluate(problem, current, only=people).objective
     bound, lagrangian = _bound(scope, ctx, budget, start_value)
-    refining = None
-    if lagrangian is not None:  # a start built at the seat prices (priced.py) is usually far better than greedy
-        current, start_value = _priced_start(scope, lagrangian.price_map(), current, start_value, ctx)
-        refining = _refine_beside(lagrangian, deadline, start_value, ctx)
-    pool = _pruned(scope, current, PRUNE)
-    search = _Search(scope, current, pool, lat, lon, ctx, deadline, budget, workers)
     threads = 1 if ctx.opts.deterministic or (workers or ctx.opts.workers) < 2 else SIDE_BY_SIDE
+    value = [start_value]  # value of the current search's start (the report adds its gain)
+    searches: list[_Search] = []
 
     def report() -> None:
-        ctx.report(start_value + search.gained, bound if lagrangian is None else min(bound, lagrangian.bound()))
+        best = bound if lagrangian is None else min(bound, lagrangian.bound())
+        ctx.report(value[0] + searches[-1].gained, best)
 
-    search.run(threads, report)
-    current = search.current
+    def search(start: Assignments, until: float, seconds: float, n_threads: int) -> _Search:
+        searches.append(_Search(scope, start, _pruned(scope, start, PRUNE), lat, lon, ctx, until, seconds, workers))
+        searches[-1].run(n_threads, report)
+        return searches[-1]
+
+    refining = None
+    if lagrangian is not None:
+        # A start built at the seat prices (priced.py) is far better than greedy. While the
+        # relaxation is refined in a thread, one window at a time improves that start; then a
+        # construction from the refined relaxation's choices replaces it when it is better.
+        current, value[0] = _priced_start(scope, lagrangian.price_map(), current, value[0], ctx)
+        refining = _refine_beside(lagrangian, deadline, value[0], ctx)
+        seconds = REFINE_SHARE * budget
+        first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1)
+        current, value[0] = first.current, value[0] + first.gained
+        current, value[0] = _chosen_start(scope, lagrangian, current, value[0], ctx)
+    last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
+    current = last.current
     full = evaluate(problem, current, only=people).objective
     if refining is not None:
         stop, thread = refining
@@ -80,8 +96,10 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         thread.join()
         bound = min(bound, lagrangian.bound())
         ctx.stats.update(lagrangian.stats)
-    ctx.stats.update(lns_iterations=search.iterations, lns_accepted=search.accepted, lns_gain=round(search.gained, 2),
-                     lns_threads=threads)
+    ctx.stats.update(lns_iterations=sum(s.iterations for s in searches), lns_accepted=sum(s.accepted for s in searches),
+                     lns_gain=round(sum(s.gained for s in searches), 2), lns_threads=threads,
+                     lns_build_s=round(sum(s.build_s for s in searches), 2),
+                     lns_solve_s=round(sum(s.solve_s for s in searches), 2))
     return ComponentResult(Status.FEASIBLE, {p: g for p, g in current.items() if g}, full, max(full, bound))
 
 
@@ -99,14 +117,21 @@ class _Search:
 
         self.scope, self.current, self.pool, self.lat, self.lon = scope, current, pool, lat, lon
         self.ctx, self.deadline, self.det_left, self.workers = ctx, deadline, budget, workers
+        self.det_budget = budget
         self.people = scope.people
         self.pairs = np.array([len(pool[p]) for p in self.people])
         self.rng = random.Random(ctx.opts.seed)
         self.size = float(WINDOW_PAIRS)
         self.gained = 0.0
         self.iterations = self.accepted = 0
+        self.build_s = self.solve_s = 0.0
         self.lock = threading.Lock()
         self.busy: dict[int, set[str]] = {}  # groups of the windows being solved, per thread
+
+    @property
+    def det_used(self) -> float:
+        """Seconds of the deterministic budget the windows took."""
+        return self.det_budget - self.det_left
 
     def run(self, threads: int, report) -> None:
         import threading
@@ -134,7 +159,7 @@ class _Search:
             short = _short(problem, self.people, self.current)
             for _ in range(TRIES):
                 window = _window(self.rng, self.lat, self.lon, self.pairs, self.people, int(self.size), short)
-                groups = {g for pid in window for g in _with_current(self.pool[pid], self.current[pid])}
+                groups = {g for pid in window for g in self._free(pid)}
                 if taken and not groups.isdisjoint(taken):
                     continue  # too near the other window: try another centre
                 if ctx.opts.deterministic:
@@ -143,8 +168,11 @@ class _Search:
                 return window, seconds
         return "wait"
 
+    def _free(self, pid: str) -> list[str]:
+        """A window person's groups: the pruned list and the current groups."""
+        return _with_current(self.pool[pid], self.current[pid])
+
     def _loop(self, me: int, report, workers: int | None) -> None:
-        import time
 
         problem = self.scope.problem
         while True:
@@ -157,8 +185,10 @@ class _Search:
             window, seconds = taken
             with self.lock:
                 fixed = {pid: gids for pid, gids in self.current.items() if gids}
-                free = {pid: _with_current(self.pool[pid], self.current[pid]) for pid in window}
+                free = {pid: self._free(pid) for pid in window}
+            began = time.monotonic()
             model = MatchModel(Scope(problem, free, fixed, self.scope.index))
+            built = time.monotonic()
             if not self.ctx.opts.deterministic:  # building the model took part of the window's time
                 seconds = min(seconds, self.deadline - self.ctx.elapsed())
             if seconds < 0.1:
@@ -171,6 +201,8 @@ class _Search:
             with self.lock:
                 self.busy.pop(me, None)
                 self.iterations += 1
+                self.build_s += built - began
+                self.solve_s += time.monotonic() - built
                 # Adapt the window: grow while windows reach their gap in time, shrink otherwise.
                 done = result is not None and result.bound - result.value <= 2 * WINDOW_GAP * abs(result.bound) + 1
                 self.size = min(MAX_PAIRS, self.size * 1.25) if done else max(MIN_PAIRS, self.size / 1.25)
@@ -236,17 +268,29 @@ def _window(rng: random.Random, lat: np.ndarray, lon: np.ndarray, pairs: np.ndar
 
 def _priced_start(scope: Scope, prices: dict[str, float], current: Assignments, value: float,
                   ctx: SearchContext) -> tuple[Assignments, float]:
-    """The best of `current` and price-guided constructions (priced.best_start).
+    """The better of `current` and the construction at the seat prices (priced.best_start)."""
+    from .priced import best_start
 
-    Seat prices from a relaxation undervalue seats a little (the relaxation ignores minimum
-    sizes): constructions at the prices scaled by PRICE_SCALES are tried while time allows.
+    best, best_value, built = best_start(scope, prices, current)
+    ctx.stats.update(priced_start=round(max(built), 2) if built else None, greedy_start=round(value, 2))
+    return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
+
+
+def _chosen_start(scope: Scope, lagrangian, current: Assignments, value: float,
+                  ctx: SearchContext) -> tuple[Assignments, float]:
+    """The better of `current` and constructions from each person's choice in the refined
+    relaxation (`Lagrangian.chosen`, priced.py): on L-1 36.3-36.6 M, against 36.2 M at the seat
+    prices and 28.2 M greedy. The relaxation ignores minimum sizes, so its seat prices undervalue
+    seats a little: they are also tried scaled by PRICE_SCALES while time allows.
     """
     from .priced import best_start
 
-    best, best_value, built = best_start(
-        scope, prices, current, PRICE_SCALES,
-        more=lambda: not ctx.cancelled() and ctx.remaining() >= 0.5 * ctx.opts.time_limit_s)
-    ctx.stats.update(priced_start=round(max(built), 2) if built else None, greedy_start=round(value, 2))
+    def more() -> bool:
+        return not ctx.cancelled() and ctx.remaining() >= 0.5 * ctx.opts.time_limit_s
+
+    best, best_value, built = best_start(scope, lagrangian.refined_prices(), current, PRICE_SCALES, more,
+                                         first=lagrangian.chosen())
+    ctx.stats.update(chosen_start=round(max(built), 2) if built else None)
     return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
 
 
@@ -256,7 +300,8 @@ def _refine_beside(lagrangian, deadline: float, target: float, ctx: SearchContex
 
     stop = threading.Event()
     finish = ctx.started + deadline  # `deadline` is in the context's elapsed seconds
-    thread = threading.Thread(target=lagrangian.refine, args=(finish, target, stop), daemon=True)
+    thread = threading.Thread(target=lagrangian.refine, args=(finish, target, stop),
+                              kwargs={"quiet_s": REFINE_QUIET_S}, daemon=True)
     thread.start()
     return stop, thread
 

@@ -28,8 +28,14 @@ from .scope import Scope
 from .solution import Assignments, person_values, violations
 
 
-def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mapping[str, float]) -> Assignments:
-    """Assignments of the people in `candidates` (and every pinned placement), built at seat `prices`."""
+def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mapping[str, float],
+           first: Mapping[str, Sequence[str]] | None = None) -> Assignments:
+    """Assignments of the people in `candidates` (and every pinned placement), built at seat `prices`.
+
+    `first`: groups each person takes before anything else where the rules allow (the choices of
+    the relaxation, `Lagrangian.chosen`); a group chosen by more people than it has seats goes to
+    those it is worth most to on its own.
+    """
     w = problem.weights
     state = _State(problem)
     for pid, y in problem.people.items():  # pinned placements first, everywhere
@@ -71,6 +77,8 @@ def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mappin
 
     # Scarce first: high priority, then few candidates (they have the fewest ways out).
     order = sorted(candidates, key=lambda pid: (-problem.people[pid].priority, len(candidates[pid])))
+    if first:
+        _take_first(problem, state, first, value, order, hours_value)
     for pid in order:
         choose(pid, None, prices)
     _repair_min_size(problem, state, eligible, gain, choose)
@@ -81,10 +89,33 @@ def priced(problem: Problem, candidates: Mapping[str, list[str]], prices: Mappin
     return {pid: tuple(gids) for pid, gids in state.assigned.items() if gids}
 
 
+def _take_first(problem: Problem, state: _State, first: Mapping[str, Sequence[str]],
+                value: Mapping[str, Mapping[str, float]], order: list[str], hours_value) -> None:
+    """Give everybody the groups of `first` that the seats and the rules allow (see `priced`)."""
+    choosers: dict[str, list[str]] = {}
+    for pid, gids in first.items():
+        for gid in gids:
+            if gid in value.get(pid, {}):
+                choosers.setdefault(gid, []).append(pid)
+    keep: dict[str, list[str]] = {}
+    for gid, pids in choosers.items():
+        g = problem.groups[gid]
+        pids.sort(key=lambda pid: (-(value[pid][gid] + hours_value(pid, g.minutes)), pid))
+        for pid in pids[: max(0, g.seats - len(state.members[gid]))]:
+            keep.setdefault(pid, []).append(gid)
+    for pid in order:
+        for gid in sorted(keep.get(pid, ()), key=lambda gid: (-value[pid][gid], gid)):
+            g = problem.groups[gid]
+            if gid not in state.assigned[pid] and state.fits(pid, g):
+                state.add(pid, g)
+
+
 def best_start(scope: Scope, prices: Mapping[str, float], start: Assignments, scales: Sequence[float] = (1.0,),
-               more: Callable[[], bool] = lambda: True) -> tuple[Assignments, float, list[float]]:
+               more: Callable[[], bool] = lambda: True,
+               first: Mapping[str, Sequence[str]] | None = None) -> tuple[Assignments, float, list[float]]:
     """The better of `start` and the constructions at `prices` times each of `scales` (the later
-    ones only while `more()`), for the scope's people: (assignments, exact value, values built).
+    ones only while `more()`; `first` as in `priced`), for the scope's people: (assignments, exact
+    value, values built).
 
     A construction that breaks a rule (never expected) is skipped: the start stays the safe fallback.
     """
@@ -95,7 +126,7 @@ def best_start(scope: Scope, prices: Mapping[str, float], start: Assignments, sc
     for n, scale in enumerate(scales):
         if n and not more():
             break
-        built = priced(problem, scope.candidates, {gid: scale * p for gid, p in prices.items()})
+        built = priced(problem, scope.candidates, {gid: scale * p for gid, p in prices.items()}, first)
         built = {pid: built[pid] for pid in people if built.get(pid)}
         if violations(problem, built):
             continue

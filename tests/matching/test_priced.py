@@ -39,6 +39,52 @@ def test_priced_start_keeps_every_rule_at_any_prices(raw):
             assert set(y.pinned) <= set(built.get(pid, ()))
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_problems())
+def test_construction_from_the_relaxations_choices_keeps_every_rule(raw):
+    # The relaxation's choices may overfill groups, overlap in time and leave groups below their
+    # minimum: the construction must still keep every rule, and everybody their pinned groups.
+    problem = parse_problem(raw)
+    if violations(problem, {p: y.pinned for p, y in problem.people.items() if y.pinned}):
+        return
+    scope = _scope(problem)
+    if not scope.candidates:
+        return
+    lag = Lagrangian(scope)
+    lag.refine(time.monotonic() + 1.0, iterations=15)
+    chosen = lag.chosen()
+    assert set(chosen) <= set(scope.candidates)
+    for pid, gids in chosen.items():
+        assert set(gids) <= set(scope.candidates[pid]) and not set(gids) & set(problem.people[pid].pinned)
+        assert sum(problem.groups[g].hours for g in gids) <= problem.people[pid].max_hours + 1e-9
+    everybody = {pid: list(gids) for pid, gids in scope.candidates.items()}  # the worst case: all of them
+    for first in (chosen, everybody):
+        built = priced(problem, scope.candidates, lag.refined_prices(), first)
+        assert violations(problem, built) == []
+        for pid, y in problem.people.items():
+            assert set(y.pinned) <= set(built.get(pid, ()))
+
+
+def test_construction_keeps_the_choices_that_fit():
+    # Two groups with two seats each; three people choose G1 in the relaxation. The two it is worth
+    # most to get it (nearest), the third takes G2 at price 0 (first come, Y1 would have taken G1).
+    groups = [{"seats": 2}, {"seats": 2, "location": at(east_km=3)}]
+    people = [{"home": at(east_km=1.2)}, {"home": at(east_km=0.1)}, {"home": at(east_km=0.2)}]
+    problem = parse_problem(make_problem(groups, people))
+    scope = _scope(problem)
+    built = priced(problem, scope.candidates, {}, {"Y1": ["G1"], "Y2": ["G1"], "Y3": ["G1"]})
+    assert built == {"Y1": ("G2",), "Y2": ("G1",), "Y3": ("G1",)}
+
+
+def test_refinement_asked_to_stop_when_quiet_stops_before_its_deadline():
+    problem = parse_problem(_crowded_town())
+    lag = Lagrangian(_scope(problem))
+    began = time.monotonic()
+    lag.refine(time.monotonic() + 60.0, quiet_s=0.5, iterations=10**9)
+    assert time.monotonic() - began < 30
+    assert lag.refined is not None and lag.bound() < float("inf")
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems())
 def test_clique_refined_bound_is_at_least_the_exhaustive_optimum(raw):
@@ -102,7 +148,8 @@ def test_large_components_start_from_the_priced_construction_when_it_is_better()
     problem = parse_problem(raw)
     sol = solve(problem, SolveOptions(time_limit_s=6, lns_pairs=50, seed=1))
     assert sol.stats.get("priced_start") is not None  # the large-component path built a priced start
-    assert sol.objective >= max(sol.stats["priced_start"], sol.stats["greedy_start"]) - 1e-6
+    assert sol.stats.get("chosen_start") is not None  # ... and one from the refined relaxation's choices
+    assert sol.objective >= max(sol.stats["priced_start"], sol.stats["chosen_start"], sol.stats["greedy_start"]) - 1e-6
     assert sol.bound is not None and sol.bound >= sol.objective
     verify(raw, solution_to_json(sol))
     exact = solve(problem, SolveOptions(time_limit_s=20))
