@@ -31,7 +31,7 @@ from .scope import Scope
 
 _NEG = -1e18
 PATIENCE = 5  # iterations without a better bound before the step length halves
-QUIET_GAIN = 5e-4  # relative: less than this in `quiet_s` seconds ends a refinement asked to stop when quiet
+QUIET_GAIN = 2e-4  # relative: less than this in `quiet` iterations ends a refinement asked to stop when quiet
 
 
 class _Data:
@@ -291,16 +291,17 @@ class Lagrangian:
         self.stats.update(lagrange_iterations=self.stats["lagrange_iterations"] + total,
                           lagrange_first=round(first or 0.0, 2), lagrange_s=round(time.monotonic() - started, 2))
 
-    def refine(self, deadline: float, target: float | None = None, stop: threading.Event | None = None,
-               iterations: int = 10_000, quiet_s: float | None = None) -> None:
-        """Refine until `deadline` (monotonic seconds), `stop`, or (with `quiet_s`) until the bound
-        has gained less than QUIET_GAIN in the last `quiet_s` seconds."""
+    def refine(self, deadline: float, target: float | Callable[[], float] | None = None,
+               stop: threading.Event | None = None,
+               iterations: int = 10_000, quiet: int | None = None) -> None:
+        """Refine until `deadline` (monotonic seconds), `stop`, or (with `quiet`) until the bound
+        has gained less than QUIET_GAIN in the last `quiet` iterations."""
         started = time.monotonic()
         if not hasattr(self.d, "n_cliques"):
             self.d.add_cliques(self.scope)
         price, mu = self.refined if self.refined is not None else (self.prices, None)
         best, _, total, _ = _descend_cliques(self.d, target, deadline, iterations, price, stop,
-                                             on_better=self._better, mu=mu, quiet_s=quiet_s)
+                                             on_better=self._better, mu=mu, quiet=quiet)
         self.stats.update(lagrange_iterations=self.stats["lagrange_iterations"] + total,
                           lagrange_refine_s=round(self.stats.get("lagrange_refine_s", 0.0)
                                                   + time.monotonic() - started, 2))
@@ -353,7 +354,7 @@ class _Polyak:
     """The bookkeeping both descents share: best and first bound, and Polyak's step length whose
     factor halves after PATIENCE steps without a better bound."""
 
-    def __init__(self, target: float | None):
+    def __init__(self, target: float | Callable[[], float] | None):
         self.target = target
         self.best = math.inf
         self.first: float | None = None
@@ -377,7 +378,8 @@ class _Polyak:
 
     def step(self, value: float, norm: float) -> float:
         """The step length towards the target (the best known solution value; else 1 % below)."""
-        goal = self.target if self.target is not None and self.target < value else 0.99 * value
+        target = self.target() if callable(self.target) else self.target
+        goal = target if target is not None and target < value else 0.99 * value
         return self.theta * (value - goal) / norm
 
 
@@ -414,11 +416,11 @@ def _descend(d: _Data, side: _Groups | None, price: np.ndarray, target: float | 
     return polyak.best, price, polyak.first, n, best_price
 
 
-def _descend_cliques(d: _Data, target: float | None, deadline: float, iterations: int,
+def _descend_cliques(d: _Data, target: float | Callable[[], float] | None, deadline: float, iterations: int,
                      price: np.ndarray | None = None, stop: threading.Event | None = None,
                      on_better: Callable[[float, np.ndarray, np.ndarray], None] | None = None,
                      mu: np.ndarray | None = None,
-                     quiet_s: float | None = None) -> tuple[float, float | None, int, np.ndarray]:
+                     quiet: int | None = None) -> tuple[float, float | None, int, np.ndarray]:
     """Projected subgradient descent over seat prices and clique multipliers together (Polyak steps),
     from `price` and `mu` (zeros when None): best bound, first bound, iterations, and the seat prices of
     the best bound. `on_better(bound, prices, multipliers)` hears of every better bound."""
@@ -427,12 +429,12 @@ def _descend_cliques(d: _Data, target: float | None, deadline: float, iterations
     polyak = _Polyak(target)
     best_price = price
     n = 0
-    mark_s, mark = time.monotonic(), math.inf  # the last bound that gained QUIET_GAIN, and when
+    mark_n, mark = 0, math.inf  # the last bound that gained QUIET_GAIN, and its iteration
     for n in range(1, iterations + 1):  # noqa: B007
         value, grad_price, grad_mu = _evaluate_cliques(d, price, mu)
         if value < mark - QUIET_GAIN * abs(value):
-            mark_s, mark = time.monotonic(), value
-        elif quiet_s is not None and time.monotonic() - mark_s > quiet_s:
+            mark_n, mark = n, value
+        elif quiet is not None and n - mark_n > quiet:
             break
         grad_price[(price <= 0) & (grad_price > 0)] = 0.0  # projection: multipliers stay >= 0
         grad_mu[(mu <= 0) & (grad_mu > 0)] = 0.0

@@ -35,18 +35,19 @@ from .scope import Scope
 from .solution import Assignments, Status, evaluate
 
 WINDOW_PAIRS = 4000  # initial eligible pairs (of the pruned lists) per window, adapted between MIN and MAX
-MIN_PAIRS, MAX_PAIRS = 2000, 30000
+MIN_PAIRS, MAX_PAIRS = 2000, 12000
 WINDOW_SECONDS = 4.0
+PRUNE_AT_PRICES = True
 PRUNE = 8  # candidates per person in a window (plus current ones)
 WINDOW_GAP = 0.001  # a window stops at this relative gap
-HINT_WINDOWS = True  # a window that runs out of time still returns the current plan's part, never worse
+HINT_WINDOWS = False  # with the current plan as a hint CP-SAT gained almost nothing in a window (2 of 70 k)
 SHORT_SEEDS = 0.8  # share of windows centred on a young person below target
 TRIES = 12  # window centres tried before waiting for the other window
 PRICE_SCALES = (1.0, 1.2)  # seat prices scaled for the constructions (priced.py)
 SIDE_BY_SIDE = 1  # windows at once; on one city a second window rarely found groups apart from the first
 LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
-REFINE_QUIET_S = 8.0  # the refinement beside the windows ends when its bound gains little (lagrange.QUIET_GAIN)
+REFINE_QUIET = 25  # the refinement beside the windows ends when 25 steps gained little (lagrange.QUIET_GAIN)
 REFINE_SHARE = 0.15  # of a large scope's time to refine the relaxation before a start is built from its choices
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
@@ -71,8 +72,11 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         best = bound if lagrangian is None else min(bound, lagrangian.bound())
         ctx.report(value[0] + searches[-1].gained, best)
 
-    def search(start: Assignments, until: float, seconds: float, n_threads: int) -> _Search:
-        searches.append(_Search(scope, start, _pruned(scope, start, PRUNE), lat, lon, ctx, until, seconds, workers))
+    def search(start: Assignments, until: float, seconds: float, n_threads: int,
+               n_workers: int | None = workers) -> _Search:
+        prices = lagrangian.refined_prices() if lagrangian is not None and PRUNE_AT_PRICES else None
+        searches.append(_Search(scope, start, _pruned(scope, start, PRUNE, prices), lat, lon, ctx, until, seconds,
+                                n_workers))
         searches[-1].run(n_threads, report)
         return searches[-1]
 
@@ -82,9 +86,11 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         # relaxation is refined in a thread, one window at a time improves that start; then a
         # construction from the refined relaxation's choices replaces it when it is better.
         current, value[0] = _priced_start(scope, lagrangian.price_map(), current, value[0], ctx)
-        refining = _refine_beside(lagrangian, deadline, value[0], ctx)
+        # Polyak's steps aim at the best value found so far (it rises as the windows improve it)
+        refining = _refine_beside(lagrangian, deadline, lambda: value[0] + searches[-1].gained if searches
+                                  else value[0], ctx)
         seconds = REFINE_SHARE * budget
-        first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1)
+        first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1, 1)  # the refinement has a core
         current, value[0] = first.current, value[0] + first.gained
         current, value[0] = _chosen_start(scope, lagrangian, current, value[0], ctx)
     last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
@@ -216,7 +222,8 @@ class _Search:
                 report()
 
 
-def _pruned(scope: Scope, start: Assignments, keep: int) -> dict[str, list[str]]:
+def _pruned(scope: Scope, start: Assignments, keep: int,
+            prices: dict[str, float] | None = None) -> dict[str, list[str]]:
     """Per person the `keep` candidates worth most on their own, plus the current ones.
 
     A dense district offers 20-40 groups per young person; windows over these
@@ -232,7 +239,7 @@ def _pruned(scope: Scope, start: Assignments, keep: int) -> dict[str, list[str]]
         if len(gids) <= keep:
             out[pid] = list(gids)
             continue
-        alone = {g: pair_total(problem, pid, g)
+        alone = {g: pair_total(problem, pid, g) - (prices.get(g, 0.0) if prices else 0.0)
                  + y.priority * w["hours"] * min(problem.groups[g].hours, y.target) for g in gids}
         best = set(sorted(gids, key=lambda g: -alone[g])[:keep]) | set(start.get(pid, ())) | set(y.current)
         out[pid] = [g for g in gids if g in best]
@@ -294,14 +301,14 @@ def _chosen_start(scope: Scope, lagrangian, current: Assignments, value: float,
     return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
 
 
-def _refine_beside(lagrangian, deadline: float, target: float, ctx: SearchContext):
+def _refine_beside(lagrangian, deadline: float, target, ctx: SearchContext):
     """Tighten the bound (time-clique multipliers) in a thread while the windows run; (stop event, thread)."""
     import threading
 
     stop = threading.Event()
     finish = ctx.started + deadline  # `deadline` is in the context's elapsed seconds
     thread = threading.Thread(target=lagrangian.refine, args=(finish, target, stop),
-                              kwargs={"quiet_s": REFINE_QUIET_S}, daemon=True)
+                              kwargs={"quiet": REFINE_QUIET}, daemon=True)
     thread.start()
     return stop, thread
 

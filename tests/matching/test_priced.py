@@ -80,7 +80,7 @@ def test_refinement_asked_to_stop_when_quiet_stops_before_its_deadline():
     problem = parse_problem(_crowded_town())
     lag = Lagrangian(_scope(problem))
     began = time.monotonic()
-    lag.refine(time.monotonic() + 60.0, quiet_s=0.5, iterations=10**9)
+    lag.refine(time.monotonic() + 60.0, quiet=5, iterations=10**9)
     assert time.monotonic() - began < 30
     assert lag.refined is not None and lag.bound() < float("inf")
 
