@@ -48,6 +48,8 @@ SIDE_BY_SIDE = 1  # windows at once; on one city a second window rarely found gr
 LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
 REFINE_QUIET = 25  # the refinement beside the windows ends when 25 steps gained little (lagrange.QUIET_GAIN)
+# Deterministic mode counts subgradient steps instead of seconds: about what L (10,000 people) takes per second
+SEAT_STEPS_PER_S, REFINE_STEPS_PER_S = 100.0, 25.0
 REFINE_SHARE = 0.15  # of a large scope's time to refine the relaxation before a start is built from its choices
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
@@ -86,12 +88,16 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         # relaxation is refined in a thread, one window at a time improves that start; then a
         # construction from the refined relaxation's choices replaces it when it is better.
         current, value[0] = _priced_start(scope, lagrangian.price_map(), current, value[0], ctx)
-        # Polyak's steps aim at the best value found so far (it rises as the windows improve it)
-        refining = _refine_beside(lagrangian, deadline, lambda: value[0] + searches[-1].gained if searches
-                                  else value[0], ctx)
         seconds = REFINE_SHARE * budget
-        first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1, 1)  # the refinement has a core
-        current, value[0] = first.current, value[0] + first.gained
+        if ctx.opts.deterministic:  # a fixed number of steps, in this thread: the same run every time
+            lagrangian.refine(math.inf, target=value[0], iterations=_steps(REFINE_STEPS_PER_S, seconds),
+                              quiet=REFINE_QUIET)
+        else:
+            # Polyak's steps aim at the best value found so far (it rises as the windows improve it)
+            refining = _refine_beside(lagrangian, deadline, lambda: value[0] + searches[-1].gained if searches
+                                      else value[0], ctx)
+            first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1, 1)  # refinement: a core
+            current, value[0] = first.current, value[0] + first.gained
         current, value[0] = _chosen_start(scope, lagrangian, current, value[0], ctx)
     last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
     current = last.current
@@ -293,6 +299,8 @@ def _chosen_start(scope: Scope, lagrangian, current: Assignments, value: float,
     from .priced import best_start
 
     def more() -> bool:
+        if ctx.opts.deterministic:
+            return True
         return not ctx.cancelled() and ctx.remaining() >= 0.5 * ctx.opts.time_limit_s
 
     best, best_value, built = best_start(scope, lagrangian.refined_prices(), current, PRICE_SCALES, more,
@@ -313,6 +321,11 @@ def _refine_beside(lagrangian, deadline: float, target, ctx: SearchContext):
     return stop, thread
 
 
+def _steps(per_second: float, seconds: float) -> int:
+    """Subgradient steps for `seconds` in deterministic mode."""
+    return max(1, int(per_second * seconds))
+
+
 def _bound(scope: Scope, ctx: SearchContext, budget: float, start_value: float):
     """A proven bound and, for large scopes, the Lagrangian relaxation whose seat prices guide the start.
 
@@ -328,7 +341,10 @@ def _bound(scope: Scope, ctx: SearchContext, budget: float, start_value: float):
     bound = trivial
     if seconds >= 0.5 and not ctx.cancelled():
         lagrangian = Lagrangian(scope)
-        lagrangian.seat_prices(seconds, target=start_value)
+        if ctx.opts.deterministic:  # a fixed number of steps: the same prices every time
+            lagrangian.seat_prices(math.inf, target=start_value, iterations=_steps(SEAT_STEPS_PER_S, seconds))
+        else:
+            lagrangian.seat_prices(seconds, target=start_value)
         ctx.stats.update(lagrangian.stats)
         bound = min(trivial, lagrangian.bound())
     if sum(len(g) for g in scope.candidates.values()) <= LP_PAIRS:
