@@ -8,17 +8,23 @@ re-optimise the window exactly with CP-SAT; a window's result is accepted
 only when it improves. Every window model includes the fixed context, so
 each accepted step keeps the whole assignment feasible.
 
-The search starts from the better of the warm start and a construction at the
-Lagrangian seat prices (priced.py), which on L-1 starts within 3 % of the bound
-where greedy starts 25 % below it. With two workers, two windows run side by
-side on disjoint groups (one CP-SAT worker each).
+The steps on a large component (L-1, 60 s: 36.87 M against a bound of 37.17 M):
+1. Seat prices from the Lagrangian relaxation (lagrange.py), and a construction
+   at these prices (priced.py): 36.27 M, where greedy starts at 28.2 M.
+2. The relaxation is refined with time-clique multipliers in a thread (one core)
+   while windows improve that start on the other core.
+3. A construction from each person's own choice in the refined relaxation
+   (`Lagrangian.chosen`, the classic Lagrangian heuristic): 36.3-36.6 M. The
+   search goes on from the better of the two.
+4. Windows with both CP-SAT workers until the time is up. The refinement stops
+   when it gains little, so the windows get the second core too.
 
-Windows use short candidate lists (the few groups worth most to each person
-on their own, plus the current ones), so a model of the same size covers
-several times more people. The proven upper bound comes from lagrange.py: seat
-prices first, then (in a thread beside the windows) seat prices with
-time-clique multipliers; for scopes small enough also the LP relaxation
-(bounds.py); never worse than the trivial bound.
+Windows use short candidate lists (the few groups worth most to each person on
+their own at the refined seat prices, plus the current ones), so a model of the
+same size covers several times more people. They run without a hint: with the
+current plan as a hint CP-SAT stayed at it (2 k gained in 3 s against 70 k
+without). The proven upper bound is the best of the relaxation's bounds, the LP
+relaxation for scopes small enough (bounds.py), and the trivial bound.
 """
 
 from __future__ import annotations
@@ -116,7 +122,9 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
 
 
 class _Search:
-    """The window loop; with threads=2 two windows run side by side, one CP-SAT worker each.
+    """The window loop; with threads=2 two windows run side by side, one CP-SAT worker each
+    (SIDE_BY_SIDE: one window with both workers did as well on one city, where two windows rarely
+    found groups apart).
 
     Side-by-side windows never share a group (their candidate and current groups are disjoint),
     so each one's fixed context (seats, minimum sizes, conflicts) stays true while the other
