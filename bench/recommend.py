@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench.matching import machine, problem_file
@@ -39,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from marketplace.matching import SolveOptions, load_problem, recommend, solve, violations
     from marketplace.matching.explain import explain_person
+    from marketplace.matching.problem import Problem
 
     path = problem_file(args.size, args.seed, False, args.cache)
     problem = load_problem(path)
     plan = dict(solve(problem, SolveOptions(time_limit_s=args.plan_seconds)).assignments)
+    # As in the product, everybody's planned groups are their current ones (open proposals).
+    problem = Problem(problem.weights, problem.providers, problem.groups,
+                      {pid: replace(y, current=tuple(plan.get(pid, ()))) for pid, y in problem.people.items()})
     rng = random.Random(args.seed)
     people = rng.sample(sorted(problem.people), min(args.people, len(problem.people)))
     times_rec, times_all, broken, with_options = [], [], 0, 0
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             explain_person(problem, {**plan, pid: options[0].groups}, pid)
         times_all.append(time.perf_counter() - began)
         others = {p: g for p, g in plan.items() if p != pid}
-        before = set(violations(problem, others))  # leaving a group may leave it below its minimum
+        before = set(violations(problem, {**others, pid: plan.get(pid, ())}))  # the plan as it is
         broken += sum(1 for o in options if o.feasible and set(violations(problem, {**others, pid: o.groups})) - before)
 
     def row(name: str, values: list[float]) -> str:
