@@ -6,9 +6,10 @@ Generates (or reuses from the cache of bench/matching.py) a problem of ../shared
 solves it with the engine for `--plan-seconds` as everyone else's plan, then asks `recommend`
 for the best three options of `--people` young people drawn at random (placed and unplaced),
 each followed by the German explanation of the best option, as the instant proposal does.
-Every option marked feasible is checked against all hard rules with everyone else fixed: it may
-break none that the plan without this young person keeps (leaving a current group can leave that
-group below its minimum size; recommendations fix everyone else and ignore the person's own entry).
+Everybody's planned groups are their current ones, as open proposals are in the product. Every
+option marked feasible is checked against all hard rules with everyone else fixed: it may break
+none that the plan keeps (leaving a current group, for example, must not leave it below its
+minimum size).
 Prints a Markdown table with the command and the machine. The demo district's proposal end to
 end (snapshot from the database included) is measured by bench/nightly.py.
 """

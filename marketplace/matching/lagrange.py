@@ -171,10 +171,14 @@ def _people(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[float, np
     return value, choice
 
 
+def _clique_penalty(d: _Data, mu: np.ndarray) -> np.ndarray:
+    """Per (person, candidate) slot the sum of the multipliers of the time cliques it is in."""
+    return np.bincount(d.clique_pos, weights=mu[d.clique_row], minlength=d.val.size).reshape(d.val.shape)
+
+
 def _evaluate_cliques(d: _Data, price: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """As `_evaluate` with time-clique multipliers `mu`: the bound and both subgradients."""
-    penalty = np.bincount(d.clique_pos, weights=mu[d.clique_row], minlength=d.val.size).reshape(d.val.shape)
-    people, choice = _people(d, d.val - price[d.col] - penalty, True)
+    people, choice = _people(d, d.val - price[d.col] - _clique_penalty(d, mu), True)
     assert choice is not None
     value = people - float(price @ d.pin_usage) + float(price @ d.seats) + float(mu.sum()) + d.const
     usage = d.pin_usage + np.bincount(d.col[choice], minlength=len(d.seats))
@@ -281,7 +285,19 @@ class Lagrangian:
         return self.best + _pad(self.d, self.best)
 
     def price_map(self) -> dict[str, float]:
-        return {gid: float(self.prices[n]) for n, gid in enumerate(self.scope.groups)}
+        """The seat prices of the seat-price phase."""
+        return self._as_map(self.prices)
+
+    def refined_prices(self) -> dict[str, float]:
+        """Seat prices of the best bound (with clique multipliers when refined)."""
+        return self._as_map(self._multipliers()[0])
+
+    def _as_map(self, price: np.ndarray) -> dict[str, float]:
+        return {gid: float(price[n]) for n, gid in enumerate(self.scope.groups)}
+
+    def _multipliers(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Seat prices and clique multipliers of the best bound (no clique multipliers before `refine`)."""
+        return self.refined if self.refined is not None else (self.prices, None)
 
     def seat_prices(self, time_limit: float, target: float | None = None, iterations: int = 10_000) -> None:
         started = time.monotonic()
@@ -299,7 +315,7 @@ class Lagrangian:
         started = time.monotonic()
         if not hasattr(self.d, "n_cliques"):
             self.d.add_cliques(self.scope)
-        price, mu = self.refined if self.refined is not None else (self.prices, None)
+        price, mu = self._multipliers()
         best, _, total, _ = _descend_cliques(self.d, target, deadline, iterations, price, stop,
                                              on_better=self._better, mu=mu, quiet=quiet)
         self.stats.update(lagrange_iterations=self.stats["lagrange_iterations"] + total,
@@ -318,19 +334,14 @@ class Lagrangian:
         that starts from these choices (priced.py) is a strong start.
         """
         d = self.d
-        price, mu = self.refined if self.refined is not None else (self.prices, None)
+        price, mu = self._multipliers()
         reduced = d.val - price[d.col]
         if mu is not None:
-            reduced -= np.bincount(d.clique_pos, weights=mu[d.clique_row], minlength=d.val.size).reshape(d.val.shape)
+            reduced -= _clique_penalty(d, mu)
         _, choice = _people(d, reduced, True)
         assert choice is not None
         groups = self.scope.groups
         return {pid: [groups[c] for c in d.col[i][choice[i]]] for i, pid in enumerate(d.people) if choice[i].any()}
-
-    def refined_prices(self) -> dict[str, float]:
-        """Seat prices of the best bound (with clique multipliers when refined)."""
-        price = self.refined[0] if self.refined is not None else self.prices
-        return {gid: float(price[n]) for n, gid in enumerate(self.scope.groups)}
 
 
 def seat_prices(scope: Scope, time_limit: float, target: float | None = None, iterations: int = 10_000,

@@ -43,7 +43,6 @@ from .solution import Assignments, Status, evaluate
 WINDOW_PAIRS = 4000  # initial eligible pairs (of the pruned lists) per window, adapted between MIN and MAX
 MIN_PAIRS, MAX_PAIRS = 2000, 12000
 WINDOW_SECONDS = 4.0
-PRUNE_AT_PRICES = True
 PRUNE = 8  # candidates per person in a window (plus current ones)
 WINDOW_GAP = 0.001  # a window stops at this relative gap
 HINT_WINDOWS = False  # with the current plan as a hint CP-SAT gained almost nothing in a window (2 of 70 k)
@@ -82,7 +81,7 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
 
     def search(start: Assignments, until: float, seconds: float, n_threads: int,
                n_workers: int | None = workers) -> _Search:
-        prices = lagrangian.refined_prices() if lagrangian is not None and PRUNE_AT_PRICES else None
+        prices = lagrangian.refined_prices() if lagrangian is not None else None
         searches.append(_Search(scope, start, _pruned(scope, start, PRUNE, prices), lat, lon, ctx, until, seconds,
                                 n_workers))
         searches[-1].run(n_threads, report)
@@ -93,7 +92,8 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         # A start built at the seat prices (priced.py) is far better than greedy. While the
         # relaxation is refined in a thread, one window at a time improves that start; then a
         # construction from the refined relaxation's choices replaces it when it is better.
-        current, value[0] = _priced_start(scope, lagrangian.price_map(), current, value[0], ctx)
+        ctx.stats.update(greedy_start=round(value[0], 2))
+        current, value[0] = _construct(scope, lagrangian.price_map(), current, ctx, "priced_start")
         seconds = REFINE_SHARE * budget
         if ctx.opts.deterministic:  # a fixed number of steps, in this thread: the same run every time
             lagrangian.refine(math.inf, target=value[0], iterations=_steps(REFINE_STEPS_PER_S, seconds),
@@ -104,7 +104,11 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
                                       else value[0], ctx)
             first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1, 1)  # refinement: a core
             current, value[0] = first.current, value[0] + first.gained
-        current, value[0] = _chosen_start(scope, lagrangian, current, value[0], ctx)
+        # From each person's choice in the refined relaxation (a Lagrangian heuristic): on L-1
+        # 36.3-36.6 M, against 36.2 M at the seat prices and 28.2 M greedy. The relaxation ignores
+        # minimum sizes, so its prices undervalue seats a little: also tried scaled (PRICE_SCALES).
+        current, value[0] = _construct(scope, lagrangian.refined_prices(), current, ctx, "chosen_start",
+                                       PRICE_SCALES, first=lagrangian.chosen())
     last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
     current = last.current
     full = evaluate(problem, current, only=people).objective
@@ -179,7 +183,7 @@ class _Search:
             short = _short(problem, self.people, self.current)
             for _ in range(TRIES):
                 window = _window(self.rng, self.lat, self.lon, self.pairs, self.people, int(self.size), short)
-                groups = {g for pid in window for g in self._free(pid)}
+                groups = {g for pid in window for g in _with_current(self.pool[pid], self.current[pid])}
                 if taken and not groups.isdisjoint(taken):
                     continue  # too near the other window: try another centre
                 if ctx.opts.deterministic:
@@ -187,10 +191,6 @@ class _Search:
                 self.busy[me] = groups
                 return window, seconds
         return "wait"
-
-    def _free(self, pid: str) -> list[str]:
-        """A window person's groups: the pruned list and the current groups."""
-        return _with_current(self.pool[pid], self.current[pid])
 
     def _loop(self, me: int, report, workers: int | None) -> None:
 
@@ -205,7 +205,7 @@ class _Search:
             window, seconds = taken
             with self.lock:
                 fixed = {pid: gids for pid, gids in self.current.items() if gids}
-                free = {pid: self._free(pid) for pid in window}
+                free = {pid: _with_current(self.pool[pid], self.current[pid]) for pid in window}
             began = time.monotonic()
             model = MatchModel(Scope(problem, free, fixed, self.scope.index))
             built = time.monotonic()
@@ -287,23 +287,11 @@ def _window(rng: random.Random, lat: np.ndarray, lon: np.ndarray, pairs: np.ndar
     return [people[i] for i in order[:max(1, count)]]
 
 
-def _priced_start(scope: Scope, prices: dict[str, float], current: Assignments, value: float,
-                  ctx: SearchContext) -> tuple[Assignments, float]:
-    """The better of `current` and the construction at the seat prices (priced.best_start)."""
-    from .priced import best_start
-
-    best, best_value, built = best_start(scope, prices, current)
-    ctx.stats.update(priced_start=round(max(built), 2) if built else None, greedy_start=round(value, 2))
-    return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
-
-
-def _chosen_start(scope: Scope, lagrangian, current: Assignments, value: float,
-                  ctx: SearchContext) -> tuple[Assignments, float]:
-    """The better of `current` and constructions from each person's choice in the refined
-    relaxation (`Lagrangian.chosen`, priced.py): on L-1 36.3-36.6 M, against 36.2 M at the seat
-    prices and 28.2 M greedy. The relaxation ignores minimum sizes, so its seat prices undervalue
-    seats a little: they are also tried scaled by PRICE_SCALES while time allows.
-    """
+def _construct(scope: Scope, prices: dict[str, float], current: Assignments, ctx: SearchContext, stat: str,
+               scales: tuple[float, ...] = (1.0,), first: dict[str, list[str]] | None = None
+               ) -> tuple[Assignments, float]:
+    """The better of `current` and the constructions at `prices` (priced.best_start; scaled ones
+    while time allows), with the best value built recorded as stats[`stat`]."""
     from .priced import best_start
 
     def more() -> bool:
@@ -311,9 +299,8 @@ def _chosen_start(scope: Scope, lagrangian, current: Assignments, value: float,
             return True
         return not ctx.cancelled() and ctx.remaining() >= 0.5 * ctx.opts.time_limit_s
 
-    best, best_value, built = best_start(scope, lagrangian.refined_prices(), current, PRICE_SCALES, more,
-                                         first=lagrangian.chosen())
-    ctx.stats.update(chosen_start=round(max(built), 2) if built else None)
+    best, best_value, built = best_start(scope, prices, current, scales, more, first)
+    ctx.stats[stat] = round(max(built), 2) if built else None
     return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
 
 

@@ -50,6 +50,7 @@ class _Candidate:
     value: float  # per-group objective part incl. the avoided change penalty
     others: int  # members among the others
     short: int  # members still missing for the minimum size even with this person (0: fine)
+    exempt: bool  # somebody is pinned to the group: its minimum size does not apply
 
 
 def _person_problem(problem: Problem, y: YoungPerson, gids: Iterable[str]) -> Problem:
@@ -98,7 +99,7 @@ def _candidates(problem: Problem, y: YoungPerson, others: Assignments) -> tuple[
         terms = evaluate(sub, {y.id: (g.id,)}).terms
         value = terms["need_match"] + terms["preferred"] + terms["km"] + terms["offset_eur"]
         value += w["change"] * (g.id in y.current)
-        out.append(_Candidate(g, value, count[g.id], short))
+        out.append(_Candidate(g, value, count[g.id], short, exempt))
     out.sort(key=lambda c: (-c.value, c.group.id))
     return out, count
 
@@ -224,12 +225,11 @@ def _kept_current(problem: Problem, y: YoungPerson, candidates: list[_Candidate]
     like a pinned one; only groups that still fit beside the pinned ones (time, hours) can be kept.
     """
     usable = {c.group.id: c for c in candidates if c.short == 0}
-    exempt = {gid for p in problem.people.values() if p.id != y.id for gid in p.pinned}
     kept: list[Group] = []
     minutes = sum(g.minutes for g in fixed)
     for gid in dict.fromkeys(y.current):
         c = usable.get(gid)
-        if c is None or gid in y.pinned or gid in exempt or not 0 < c.others < c.group.min_size:
+        if c is None or gid in y.pinned or c.exempt or not 0 < c.others < c.group.min_size:
             continue
         g = c.group
         if (minutes + g.minutes > y.max_hours * 60 + 1e-6
