@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .objective import pair_total
+from .problem import sessions_overlap
 from .scope import Scope
 
 _NEG = -1e18
@@ -63,6 +64,7 @@ class _Data:
             self.const -= w["change"] * len(set(y.current))
             limit = math.floor(4 * y.max_hours + 4e-9)
             pinned = set(y.pinned)
+            held = [problem.groups[g] for g in pinned]
             mine_c, mine_v = [], []
             for gid in scope.candidates[pid]:
                 value = pair_total(problem, pid, gid)
@@ -70,7 +72,9 @@ class _Data:
                     self.pin_value[i] += value
                     self.base_q[i] += quarters[gindex[gid]]
                     self.pin_groups.append(gindex[gid])
-                elif quarters[gindex[gid]] <= limit:
+                elif quarters[gindex[gid]] <= limit and not any(sessions_overlap(problem.groups[gid], h)
+                                                                 for h in held):
+                    # a group at the time of a pinned one can never be taken (rule 3)
                     mine_c.append(gindex[gid])
                     mine_v.append(value)
             self.cap[i] = max(0, limit - self.base_q[i])
@@ -139,6 +143,13 @@ class _Data:
 
 def _people(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[float, np.ndarray | None]:
     """Σ_i of each person's best set under `reduced` pair values (pinned groups excluded), and the choice."""
+    each, choice = best_sets(d, reduced, need_choice)
+    return float(each.sum() + d.pin_value.sum()), choice
+
+
+def best_sets(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each person's best value under `reduced` pair values (hours terms included, pinned pair values
+    not), with overlaps relaxed, and which candidate slots that best set takes."""
     q1 = d.qmax + 1
     table = np.full((d.n, q1), _NEG)
     table[:, 0] = 0.0
@@ -158,7 +169,7 @@ def _people(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[float, np
         np.maximum(sub, cand, out=sub)
     total = table + d.hours_value
     best_q = np.argmax(total, axis=1)
-    value = float(total[np.arange(d.n), best_q].sum() + d.pin_value.sum())
+    value = total[np.arange(d.n), best_q]
     if not need_choice:
         return value, None
     choice = np.zeros(reduced.shape, dtype=bool)

@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 
+from .lagrange import _pad
 from .model import MatchModel
 from .runner import ComponentResult, SearchContext, run_model
 from .scope import Scope
@@ -51,11 +52,11 @@ TRIES = 12  # window centres tried before waiting for the other window
 PRICE_SCALES = (1.0, 1.2)  # seat prices scaled for the constructions (priced.py)
 SIDE_BY_SIDE = 1  # windows at once; on one city a second window rarely found groups apart from the first
 LP_PAIRS = 60000
-LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices (the bound is refined beside the windows)
-REFINE_QUIET = 25  # the refinement beside the windows ends when 25 steps gained little (lagrange.QUIET_GAIN)
+LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices
 # Deterministic mode counts subgradient steps instead of seconds: about what L (10,000 people) takes per second
-SEAT_STEPS_PER_S, REFINE_STEPS_PER_S = 100.0, 25.0
-REFINE_SHARE = 0.15  # of a large scope's time to refine the relaxation before a start is built from its choices
+SEAT_STEPS_PER_S = 100.0
+COLGEN_SHARE = 0.8  # of a large scope's time at most for column generation (L-1 converges in ~37 s of 60)
+COLGEN_ROUNDS = 30  # rounds of column generation in deterministic mode
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
 
@@ -76,48 +77,46 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     searches: list[_Search] = []
 
     def report() -> None:
-        best = bound if lagrangian is None else min(bound, lagrangian.bound())
+        best = bound if generation is None else min(bound, generation.best + _pad(lagrangian.d, generation.best))
         ctx.report(value[0] + searches[-1].gained, best)
 
     def search(start: Assignments, until: float, seconds: float, n_threads: int,
                n_workers: int | None = workers) -> _Search:
-        prices = lagrangian.refined_prices() if lagrangian is not None else None
+        prices = None
+        if generation is not None and generation.rounds:
+            prices = generation.seat_prices()
+        elif lagrangian is not None:
+            prices = lagrangian.price_map()
         searches.append(_Search(scope, start, _pruned(scope, start, PRUNE, prices), lat, lon, ctx, until, seconds,
                                 n_workers))
         searches[-1].run(n_threads, report)
         return searches[-1]
 
-    refining = None
+    generation = None
     if lagrangian is not None:
-        # A start built at the seat prices (priced.py) is far better than greedy. While the
-        # relaxation is refined in a thread, one window at a time improves that start; then a
-        # construction from the refined relaxation's choices replaces it when it is better.
+        # A start built at the seat prices (priced.py) is far better than greedy. Column generation
+        # (colgen.py) then solves the LP over each person's feasible sets, in a thread while one
+        # window at a time improves that start; its bound is far tighter than the seat prices', and
+        # its plan, turned into assignments by the same construction, is better than the windows
+        # reach in the whole time (L-1: 37.087 M from the plan against 36.87 M before).
+        from .colgen import ColumnGeneration
+
         ctx.stats.update(greedy_start=round(value[0], 2))
         current, value[0] = _construct(scope, lagrangian.price_map(), current, ctx, "priced_start")
-        seconds = REFINE_SHARE * budget
-        if ctx.opts.deterministic:  # a fixed number of steps, in this thread: the same run every time
-            lagrangian.refine(math.inf, target=value[0], iterations=_steps(REFINE_STEPS_PER_S, seconds),
-                              quiet=REFINE_QUIET)
-        else:
-            # Polyak's steps aim at the best value found so far (it rises as the windows improve it)
-            refining = _refine_beside(lagrangian, deadline, lambda: value[0] + searches[-1].gained if searches
-                                      else value[0], ctx)
-            first = search(current, min(deadline, ctx.elapsed() + seconds), seconds, 1, 1)  # refinement: a core
-            current, value[0] = first.current, value[0] + first.gained
-        # From each person's choice in the refined relaxation (a Lagrangian heuristic): on L-1
-        # 36.3-36.6 M, against 36.2 M at the seat prices and 28.2 M greedy. The relaxation ignores
-        # minimum sizes, so its prices undervalue seats a little: also tried scaled (PRICE_SCALES).
-        current, value[0] = _construct(scope, lagrangian.refined_prices(), current, ctx, "chosen_start",
-                                       PRICE_SCALES, first=lagrangian.chosen())
+        generation = ColumnGeneration(scope, lagrangian.d)
+        generation.add_assignment(current)
+        generation.add_assignment(lagrangian.chosen())
+        if ctx.opts.deterministic:  # a fixed number of rounds: the same run every time
+            generation.run(math.inf, stop=ctx.cancel, rounds=COLGEN_ROUNDS)
+        else:  # alone: windows beside it slowed it more than they gained (L-1: 43 s against 37 s)
+            generation.run(ctx.started + ctx.elapsed() + COLGEN_SHARE * budget, stop=ctx.cancel)
+        bound = min(bound, generation.best + _pad(lagrangian.d, generation.best))
+        ctx.stats.update(generation.stats)
+        prices = generation.seat_prices()
+        current, value[0] = _construct(scope, prices, current, ctx, "plan_start", first=generation.plan())
     last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
     current = last.current
     full = evaluate(problem, current, only=people).objective
-    if refining is not None:
-        stop, thread = refining
-        stop.set()
-        thread.join()
-        bound = min(bound, lagrangian.bound())
-        ctx.stats.update(lagrangian.stats)
     ctx.stats.update(lns_iterations=sum(s.iterations for s in searches), lns_accepted=sum(s.accepted for s in searches),
                      lns_gain=round(sum(s.gained for s in searches), 2), lns_threads=threads,
                      lns_build_s=round(sum(s.build_s for s in searches), 2),
@@ -302,18 +301,6 @@ def _construct(scope: Scope, prices: dict[str, float], current: Assignments, ctx
     best, best_value, built = best_start(scope, prices, current, scales, more, first)
     ctx.stats[stat] = round(max(built), 2) if built else None
     return {pid: tuple(best.get(pid, ())) for pid in scope.people}, best_value
-
-
-def _refine_beside(lagrangian, deadline: float, target, ctx: SearchContext):
-    """Tighten the bound (time-clique multipliers) in a thread while the windows run; (stop event, thread)."""
-    import threading
-
-    stop = threading.Event()
-    finish = ctx.started + deadline  # `deadline` is in the context's elapsed seconds
-    thread = threading.Thread(target=lagrangian.refine, args=(finish, target, stop),
-                              kwargs={"quiet": REFINE_QUIET}, daemon=True)
-    thread.start()
-    return stop, thread
 
 
 def _steps(per_second: float, seconds: float) -> int:

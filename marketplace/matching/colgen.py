@@ -1,0 +1,355 @@
+"""Column generation: a tight bound and a nearly integral plan for large components.
+
+The master LP has one column per set of groups one young person can take
+together (no overlaps, within the hours maximum), and an "open" variable per
+group that carries its minimum size:
+
+    max  Σ_c value(c) · z_c
+         Σ_{c of person i} z_c = 1               (the empty set is a column too)
+         Σ_{c ∋ g} z_c ≤ free_g · o_g            (free_g alone for groups with a pinned member)
+         Σ_{c ∋ g} z_c ≥ min_g · o_g
+         0 ≤ o_g ≤ 1,  z ≥ 0
+
+It is solved with GLOP over a growing pool of columns. The pricing step
+finds each person's best set at the duals with the knapsack of lagrange.py
+(overlaps relaxed, then repaired for the new column). Because the knapsack
+relaxes overlaps, its value is an upper bound of the best set, so for ANY
+duals of the right sign
+
+    Σ_i best_i(y) + Σ_{pinned g} free_g·y_g + Σ_g max(0, free_g·y_g + min_g·ν_g) + constant
+
+bounds the optimum (Lagrangian duality); every round therefore yields a proven
+bound, whether GLOP finished or not. On L-1 this LP is 37.11 M, against 37.17 M
+for the seat-price relaxation, and only a few dozen of 9,655 young people are
+fractional in its solution: the plan it proposes (`plan`) is a far better
+start for the windows than any construction (36.9 M before repair, where the
+windows reached 36.87 M in 60 s). Conflicts (avoid_with) are left to the
+construction that turns the plan into assignments.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from .lagrange import _NEG, _Data, best_sets
+from .problem import sessions_overlap
+from .scope import Scope
+
+GAP = 1e-4  # relative distance of bound and LP value at which the generation stops
+NEW_MIN = 1e-6  # a new column must gain at least this (relative to the person's dual) to enter
+GLOP_PARAMS = ""
+NODES = 20000  # subproblems per pricing round for the people whose knapsack choice overlaps in time
+
+
+class ColumnGeneration:
+    """The master LP of one whole component (nothing fixed) and its column pool."""
+
+    def __init__(self, scope: Scope, data: _Data | None = None):
+        self.scope = scope
+        d = self.d = data if data is not None else _Data(scope)
+        problem, groups = scope.problem, scope.groups
+        self.group = [problem.groups[g] for g in groups]
+        pinned = scope.pinned_groups()
+        self.pinned = np.array([g in pinned for g in groups], dtype=bool)
+        self.free = d.seats - d.pin_usage
+        self.mins = np.array([g.min_size for g in self.group], dtype=float)
+        self.const = d.const + float(d.pin_value.sum())
+        self.best = math.inf  # the best proven bound so far (without padding)
+        self.lp = -math.inf  # the last LP value
+        self.rounds = 0
+        self.converged = False
+        self._cap_dual = np.zeros(len(groups))
+        self._share = np.zeros(0)  # the last LP solution: per column, and per group (-1: pinned)
+        self._opened = np.zeros(0)
+        self.stats: dict[str, float] = {}
+        s = self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        if GLOP_PARAMS:
+            s.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+        inf = s.infinity()
+        self.person_rows = [s.Constraint(1.0, 1.0) for _ in range(d.n)]
+        self.cap_rows = []
+        self.min_rows: list[pywraplp.Constraint | None] = []
+        self.open_vars: list[pywraplp.Variable | None] = []
+        for n in range(len(groups)):
+            if self.pinned[n]:
+                self.cap_rows.append(s.Constraint(-inf, float(max(0.0, self.free[n]))))
+                self.min_rows.append(None)
+                self.open_vars.append(None)
+                continue
+            opened = s.NumVar(0.0, 1.0, "")
+            cap = s.Constraint(-inf, 0.0)
+            cap.SetCoefficient(opened, -float(self.free[n]))
+            low = s.Constraint(0.0, inf)
+            low.SetCoefficient(opened, -float(self.mins[n]))
+            self.cap_rows.append(cap)
+            self.min_rows.append(low)
+            self.open_vars.append(opened)
+        self.objective = s.Objective()
+        self.objective.SetMaximization()
+        self.columns: list[tuple[int, tuple[int, ...]]] = []  # (person row, candidate slots)
+        self.vars: list[pywraplp.Variable] = []
+        self._seen: set[tuple[int, tuple[int, ...]]] = set()
+        self._overlap: dict[tuple[int, int], bool] = {}
+        self._of_person: list[list[int]] = [[] for _ in range(d.n)]  # column numbers per person row
+        self.pair_rows: dict[tuple[int, int], pywraplp.Constraint] = {}  # (person row, slot) -> z <= o
+        for i in range(d.n):
+            self._add(i, ())
+
+    # -- columns ---------------------------------------------------------------------------
+
+    def value(self, i: int, slots: tuple[int, ...]) -> float:
+        """The objective of person row i taking the groups in `slots` (pinned pair values excluded)."""
+        d = self.d
+        quarters = int(sum(d.qk[i, k] for k in slots))
+        return float(sum(d.val[i, k] for k in slots) + d.hours_value[i, quarters])
+
+    def _add(self, i: int, slots: tuple[int, ...]) -> bool:
+        key = (i, tuple(sorted(slots)))
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        var = self.solver.NumVar(0.0, self.solver.infinity(), "")
+        self.objective.SetCoefficient(var, self.value(i, key[1]))
+        self.person_rows[i].SetCoefficient(var, 1.0)
+        for k in key[1]:
+            n = int(self.d.col[i, k])
+            self.cap_rows[n].SetCoefficient(var, 1.0)
+            low = self.min_rows[n]
+            if low is not None:
+                low.SetCoefficient(var, 1.0)
+            row = self.pair_rows.get((i, k))
+            if row is not None:
+                row.SetCoefficient(var, 1.0)
+        self._of_person[i].append(len(self.columns))
+        self.columns.append(key)
+        self.vars.append(var)
+        return True
+
+    def _link(self) -> int:
+        """Rows "person i in group g at most o_g" for the groups the LP opens only in part.
+
+        Without them the LP spreads young people thinly over partly opened groups (on L-1
+        --rebalance 73 groups below their minimum in its plan); they are added only where that
+        happens, since all of them at once make GLOP many times slower on a whole city.
+        """
+        d = self.d
+        partial = set(np.flatnonzero((self._opened > 1e-6) & (self._opened < 1 - 1e-6)).tolist())
+        added = 0
+        for i, slots in self.columns:
+            for k in slots:
+                n = int(d.col[i, k])
+                if n not in partial or (i, k) in self.pair_rows:
+                    continue
+                row = self.solver.Constraint(-self.solver.infinity(), 0.0)
+                opened = self.open_vars[n]
+                assert opened is not None
+                row.SetCoefficient(opened, -1.0)
+                for c in self._of_person[i]:
+                    if k in self.columns[c][1]:
+                        row.SetCoefficient(self.vars[c], 1.0)
+                self.pair_rows[(i, k)] = row
+                added += 1
+        return added
+
+    def add_assignment(self, assignment: dict[str, list[str]] | dict[str, tuple[str, ...]]) -> int:
+        """Columns for the free groups of each person's set in `assignment` (overlaps repaired)."""
+        d = self.d
+        row = {pid: i for i, pid in enumerate(d.people)}
+        index = {gid: n for n, gid in enumerate(self.scope.groups)}
+        added = 0
+        for pid, gids in assignment.items():
+            i = row.get(pid)
+            if i is None:
+                continue
+            slot_of = {int(d.col[i, k]): k for k in range(int(d.counts[i]))}
+            slots = [slot_of[index[g]] for g in gids if g in index and index[g] in slot_of]
+            if slots:
+                added += self._add(i, self._repair(i, slots, d.val[i]))
+        return added
+
+    def _repair(self, i: int, slots: list[int], reduced: np.ndarray) -> tuple[int, ...]:
+        """The slots without overlaps: the best ones first (value with their hours alone)."""
+        d = self.d
+        worth = {k: reduced[k] + d.priority_hours[i] * min(d.qk[i, k] / 4.0, d.target[i]) for k in slots}
+        kept: list[int] = []
+        for k in sorted(slots, key=lambda k: (-worth[k], k)):
+            g = self.group[int(d.col[i, k])]
+            if not any(sessions_overlap(g, self.group[int(d.col[i, j])]) for j in kept):
+                kept.append(k)
+        return tuple(sorted(kept))
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, deadline: float, stop: threading.Event | None = None, rounds: int = 1000) -> None:
+        """Solve and price until the LP meets its bound, `deadline` (monotonic seconds), `stop`,
+        or `rounds` rounds; `best` is a proven bound after every round."""
+        started = time.monotonic()
+        d = self.d
+        lp_s = 0.0
+        for _ in range(rounds):
+            left = deadline - time.monotonic()
+            if left < 0.2 or (stop is not None and stop.is_set()):
+                break
+            if math.isfinite(left):  # deterministic runs count rounds instead
+                self.solver.SetTimeLimit(int(1000 * left))
+            began = time.monotonic()
+            status = self.solver.Solve()
+            lp_s += time.monotonic() - began
+            self.rounds += 1
+            if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+                break
+            self.lp = self.objective.Value() + self.const
+            # Read the solution now: adding columns or rows below makes GLOP forget it.
+            self._share = np.array([v.solution_value() for v in self.vars])
+            self._opened = np.array([-1.0 if o is None else o.solution_value() for o in self.open_vars])
+            # Duals of the right sign (a maximisation: >= 0 on "at most" rows, <= 0 on "at least").
+            cap = np.maximum(0.0, np.array([r.dual_value() for r in self.cap_rows]))
+            low = np.minimum(0.0, np.array([0.0 if r is None else r.dual_value() for r in self.min_rows]))
+            self._cap_dual = cap
+            price = cap + low
+            reduced = d.val - price[d.col]
+            pair_dual = np.zeros(len(self.free))  # Σ_i of the link duals per group
+            for (i, k), row in self.pair_rows.items():
+                y = max(0.0, row.dual_value())
+                reduced[i, k] -= y
+                pair_dual[int(d.col[i, k])] += y
+            each, choice = best_sets(d, reduced, True)
+            assert choice is not None
+            each, sets = self._exact(reduced, each, choice)
+            opened = np.maximum(0.0, self.free * cap + self.mins * low + pair_dual)
+            bound = (float(each.sum()) + float((self.free * cap)[self.pinned].sum())
+                     + float(opened[~self.pinned].sum()) + self.const)
+            self.best = min(self.best, bound)
+            if self.best - self.lp <= GAP * abs(self.best):
+                if not self._link():
+                    self.converged = True
+                    break
+                continue
+            dual = np.array([r.dual_value() for r in self.person_rows])
+            added = 0
+            for i in np.flatnonzero(each > dual + NEW_MIN * np.maximum(1.0, np.abs(dual))):
+                slots = sets.get(int(i))
+                if slots is None:
+                    slots = self._repair(i, list(np.flatnonzero(choice[i])), reduced[i])
+                if self.value(i, slots) - (d.val[i, list(slots)] - reduced[i, list(slots)]).sum() > dual[i] + 1e-6:
+                    added += self._add(int(i), slots)
+            if not added and not self._link():
+                break
+        self.stats.update(colgen_rounds=self.rounds, colgen_columns=len(self.columns),
+                          colgen_lp=round(self.lp, 2), colgen_bound=round(self.best, 2),
+                          colgen_s=round(self.stats.get("colgen_s", 0.0) + time.monotonic() - started, 2),
+                          colgen_lp_s=round(self.stats.get("colgen_lp_s", 0.0) + lp_s, 2))
+
+    def _overlapping(self, i: int, slots: np.ndarray) -> tuple[int, int] | None:
+        """The first two of `slots` (of person row i) whose groups overlap in time, or None."""
+        col = self.d.col[i]
+        for x in range(len(slots)):
+            for y in range(x + 1, len(slots)):
+                a, b = int(col[slots[x]]), int(col[slots[y]])
+                key = (a, b) if a < b else (b, a)
+                hit = self._overlap.get(key)
+                if hit is None:
+                    hit = self._overlap[key] = sessions_overlap(self.group[a], self.group[b])
+                if hit:
+                    return int(slots[x]), int(slots[y])
+        return None
+
+    def _exact(self, reduced: np.ndarray, each: np.ndarray, choice: np.ndarray
+               ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
+        """Each person's best value without overlaps (an upper bound where NODES ran out), and the
+        best set found for the people whose knapsack choice overlapped.
+
+        Branch and bound on the knapsack: a choice with two overlapping groups a, b splits into
+        "without a" and "without b" (every feasible set lacks one of them); a subproblem whose
+        knapsack value cannot beat the best set found for its person is dropped.
+        """
+        d = self.d
+        each = each.copy()
+        found: dict[int, tuple[int, ...]] = {}
+        best = {}
+        nodes: list[tuple[int, frozenset[int], tuple[int, int]]] = []
+        for i in range(d.n):
+            pair = self._overlapping(i, np.flatnonzero(choice[i]))
+            if pair is not None:
+                nodes.append((i, frozenset(), pair))
+                best[i] = -math.inf
+        spent = 0
+        while nodes and spent < NODES:
+            children = [(i, banned | {k}) for i, banned, pair in nodes for k in pair]
+            spent += len(children)
+            rows = np.array([i for i, _ in children], dtype=np.int64)
+            values = reduced[rows].copy()
+            for n, (_, banned) in enumerate(children):
+                values[n, list(banned)] = _NEG
+            bound, taken = _knapsack(d.qk[rows], values, d.hours_value[rows])
+            nodes = []
+            for n, (i, banned) in enumerate(children):
+                if bound[n] <= best[i] + 1e-9:
+                    continue
+                slots = np.flatnonzero(taken[n])
+                pair = self._overlapping(i, slots)
+                if pair is None:
+                    best[i] = float(bound[n])
+                    found[i] = tuple(int(k) for k in slots)
+                else:
+                    nodes.append((i, banned, pair))
+        open_bound: dict[int, float] = {}
+        if nodes:  # out of subproblems: their knapsack values still bound the person
+            rows = np.array([i for i, _, _ in nodes], dtype=np.int64)
+            values = reduced[rows].copy()
+            for n, (_, banned, _) in enumerate(nodes):
+                values[n, list(banned)] = _NEG
+            bound, _ = _knapsack(d.qk[rows], values, d.hours_value[rows])
+            for n, (i, _, _) in enumerate(nodes):
+                open_bound[i] = max(open_bound.get(i, -math.inf), float(bound[n]))
+        for i, value in best.items():
+            each[i] = max(value, open_bound.get(i, -math.inf))
+        self.stats["colgen_nodes"] = self.stats.get("colgen_nodes", 0) + spent
+        return each, found
+
+    # -- results -------------------------------------------------------------------------------
+
+    def plan(self) -> dict[str, list[str]]:
+        """Each person's set with the largest share in the last LP solution (non-empty ones only)."""
+        d, groups = self.d, self.scope.groups
+        best: dict[int, tuple[float, tuple[int, ...]]] = {}
+        for (i, slots), z in zip(self.columns, self._share, strict=False):  # columns added since: share 0
+            if z > best.get(i, (0.0, ()))[0]:
+                best[i] = (float(z), slots)
+        return {d.people[i]: [groups[int(d.col[i, k])] for k in slots]
+                for i, (_, slots) in best.items() if slots}
+
+    def seat_prices(self) -> dict[str, float]:
+        """The seat duals of the last LP (what a seat is worth), for the construction from the plan."""
+        return {gid: float(self._cap_dual[n]) for n, gid in enumerate(self.scope.groups)}
+
+
+def _knapsack(qk: np.ndarray, values: np.ndarray, hours_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the best value of slots within the quarter-hour capacity (overlaps relaxed; the
+    capacity is where `hours_value` is _NEG), and the slots taken: lagrange.best_sets for any rows."""
+    n, width = values.shape
+    q1 = hours_value.shape[1]
+    table = np.full((n, q1), _NEG)
+    table[:, 0] = 0.0
+    cols = np.arange(q1)
+    takes = []
+    for k in range(width):
+        src = cols[None, :] - qk[:, k][:, None]
+        cand = np.where(src >= 0, np.take_along_axis(table, np.maximum(src, 0), axis=1), _NEG) + values[:, k][:, None]
+        take = cand > table
+        takes.append(take)
+        np.maximum(table, cand, out=table)
+    total = table + hours_value
+    q = np.argmax(total, axis=1)
+    value = total[np.arange(n), q]
+    chosen = np.zeros(values.shape, dtype=bool)
+    for k in range(width - 1, -1, -1):
+        hit = takes[k][np.arange(n), q]
+        chosen[:, k] = hit
+        q = q - np.where(hit, qk[:, k], 0)
+    return value, chosen
