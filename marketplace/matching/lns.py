@@ -55,7 +55,8 @@ LP_PAIRS = 60000
 LAGRANGE_SHARE = 0.12  # of a large scope's time for the seat prices
 # Deterministic mode counts subgradient steps instead of seconds: about what L (10,000 people) takes per second
 SEAT_STEPS_PER_S = 100.0
-COLGEN_SHARE = 0.8  # of a large scope's time at most for column generation (L-1 converges in ~37 s of 60)
+COLGEN_SHARE = 0.85  # of a large scope's time at most for column generation (L converges in 28-46 s of 60)
+PLAN_RESERVE = 0.06  # of the time kept after it, to build the plan's assignments and improve them
 COLGEN_ROUNDS = 30  # rounds of column generation in deterministic mode
 # LP: GLOP needs about 5 s for 7,500 pairs, far too long beyond this
 
@@ -109,7 +110,8 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         if ctx.opts.deterministic:  # a fixed number of rounds: the same run every time
             generation.run(math.inf, stop=ctx.cancel, rounds=COLGEN_ROUNDS)
         else:  # alone: windows beside it slowed it more than they gained (L-1: 43 s against 37 s)
-            generation.run(ctx.started + ctx.elapsed() + COLGEN_SHARE * budget, stop=ctx.cancel)
+            until = min(ctx.elapsed() + COLGEN_SHARE * budget, deadline - PLAN_RESERVE * budget)
+            generation.run(ctx.started + until, stop=ctx.cancel)
         bound = min(bound, generation.best + _pad(lagrangian.d, generation.best))
         ctx.stats.update(generation.stats)
         prices = generation.seat_prices()
