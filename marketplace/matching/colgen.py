@@ -40,7 +40,9 @@ from .lagrange import _NEG, _Data, best_sets
 from .problem import sessions_overlap
 from .scope import Scope
 
-GAP = 1e-4  # relative distance of bound and LP value at which the generation stops
+GAP = 5e-4  # relative distance of bound and LP value at which the generation stops
+LINK_GAP = 1e-3  # ... and at which links x <= open are added where the LP breaks them
+STALL = 4  # rounds without LP progress (degenerate duals) that end it too, once within LINK_GAP
 NEW_MIN = 1e-6  # a new column must gain at least this (relative to the person's dual) to enter
 GLOP_PARAMS = ""
 NODES = 20000  # subproblems per pricing round for the people whose knapsack choice overlaps in time
@@ -67,6 +69,7 @@ class ColumnGeneration:
         self._share = np.zeros(0)  # the last LP solution: per column, and per group (-1: pinned)
         self._opened = np.zeros(0)
         self.stats: dict[str, float] = {}
+        self.log: list[tuple[float, float, float, float]] = []  # per round: seconds, LP seconds, LP, bound
         s = self.solver = pywraplp.Solver.CreateSolver("GLOP")
         if GLOP_PARAMS:
             s.SetSolverSpecificParametersAsString(GLOP_PARAMS)
@@ -131,29 +134,34 @@ class ColumnGeneration:
         return True
 
     def _link(self) -> int:
-        """Rows "person i in group g at most o_g" for the groups the LP opens only in part.
+        """Rows "person i in group g at most o_g" where the LP solution breaks them (a group opened
+        only in part, with a person in it more than that part).
 
         Without them the LP spreads young people thinly over partly opened groups (on L-1
         --rebalance 73 groups below their minimum in its plan); they are added only where that
         happens, since all of them at once make GLOP many times slower on a whole city.
         """
         d = self.d
-        partial = set(np.flatnonzero((self._opened > 1e-6) & (self._opened < 1 - 1e-6)).tolist())
+        opened = self._opened
+        usage: dict[tuple[int, int], float] = {}
+        for (i, slots), z in zip(self.columns, self._share, strict=False):
+            if z > 1e-9:
+                for k in slots:
+                    usage[(i, k)] = usage.get((i, k), 0.0) + float(z)
         added = 0
-        for i, slots in self.columns:
-            for k in slots:
-                n = int(d.col[i, k])
-                if n not in partial or (i, k) in self.pair_rows:
-                    continue
-                row = self.solver.Constraint(-self.solver.infinity(), 0.0)
-                opened = self.open_vars[n]
-                assert opened is not None
-                row.SetCoefficient(opened, -1.0)
-                for c in self._of_person[i]:
-                    if k in self.columns[c][1]:
-                        row.SetCoefficient(self.vars[c], 1.0)
-                self.pair_rows[(i, k)] = row
-                added += 1
+        for (i, k), used in usage.items():
+            n = int(d.col[i, k])
+            if opened[n] < 0 or used <= opened[n] + 1e-6 or (i, k) in self.pair_rows:
+                continue  # pinned group, link kept, or already a row
+            row = self.solver.Constraint(-self.solver.infinity(), 0.0)
+            opened_var = self.open_vars[n]
+            assert opened_var is not None
+            row.SetCoefficient(opened_var, -1.0)
+            for c in self._of_person[i]:
+                if k in self.columns[c][1]:
+                    row.SetCoefficient(self.vars[c], 1.0)
+            self.pair_rows[(i, k)] = row
+            added += 1
         return added
 
     def add_assignment(self, assignment: dict[str, list[str]] | dict[str, tuple[str, ...]]) -> int:
@@ -191,6 +199,7 @@ class ColumnGeneration:
         started = time.monotonic()
         d = self.d
         lp_s = 0.0
+        stalled, last_lp = 0, -math.inf
         for _ in range(rounds):
             left = deadline - time.monotonic()
             if left < 0.2 or (stop is not None and stop.is_set()):
@@ -225,11 +234,17 @@ class ColumnGeneration:
             bound = (float(each.sum()) + float((self.free * cap)[self.pinned].sum())
                      + float(opened[~self.pinned].sum()) + self.const)
             self.best = min(self.best, bound)
+            self.log.append((round(time.monotonic() - started, 2), round(time.monotonic() - began, 2),
+                             round(self.lp, 1), round(bound, 1)))
+            if self.best - self.lp <= LINK_GAP * abs(self.best) and self._link():
+                continue  # near the bound: cut off groups opened in part first
             if self.best - self.lp <= GAP * abs(self.best):
-                if not self._link():
-                    self.converged = True
-                    break
-                continue
+                self.converged = True
+                break
+            stalled = stalled + 1 if self.lp <= last_lp + 1e-7 * abs(self.lp) else 0
+            last_lp = self.lp
+            if stalled >= STALL and self.best - self.lp <= LINK_GAP * abs(self.best):
+                break
             dual = np.array([r.dual_value() for r in self.person_rows])
             added = 0
             for i in np.flatnonzero(each > dual + NEW_MIN * np.maximum(1.0, np.abs(dual))):

@@ -1,30 +1,27 @@
-"""Large components: large-neighbourhood search (LNS) around geographic windows.
+"""Large components: column generation, then large-neighbourhood search (LNS) around geographic windows.
 
 A single exact model of a 10,000-person district does not even finish its
-presolve in a minute on two cores (NOTES.md). Instead, starting from the
-warm start (never worse than greedy), repeatedly free the young people
-around a random home (the window), keep everybody else fixed, and
-re-optimise the window exactly with CP-SAT; a window's result is accepted
-only when it improves. Every window model includes the fixed context, so
-each accepted step keeps the whole assignment feasible.
-
-The steps on a large component (L-1, 60 s: 36.87 M against a bound of 37.17 M):
+presolve in a minute on two cores (NOTES.md). The steps on a large component
+(L-1, 60 s: 37.09 M against a bound of 37.10 M):
 1. Seat prices from the Lagrangian relaxation (lagrange.py), and a construction
    at these prices (priced.py): 36.27 M, where greedy starts at 28.2 M.
-2. The relaxation is refined with time-clique multipliers in a thread (one core)
-   while windows improve that start on the other core.
-3. A construction from each person's own choice in the refined relaxation
-   (`Lagrangian.chosen`, the classic Lagrangian heuristic): 36.3-36.6 M. The
-   search goes on from the better of the two.
-4. Windows with both CP-SAT workers until the time is up. The refinement stops
-   when it gains little, so the windows get the second core too.
+2. Column generation (colgen.py) over each person's feasible sets of groups:
+   the proven bound (37.10 M) and a nearly integral plan, in 28-46 s.
+3. A construction from that plan (priced.py with the plan as each person's
+   first choice and the LP's seat duals as prices): 37.08 M.
+4. Windows with both CP-SAT workers until the time is up: repeatedly free the
+   young people around a random home (the window), keep everybody else
+   fixed, and re-optimise the window exactly; a window's result is accepted
+   only when it improves. Every window model includes the fixed context, so
+   each accepted step keeps the whole assignment feasible.
 
 Windows use short candidate lists (the few groups worth most to each person on
-their own at the refined seat prices, plus the current ones), so a model of the
-same size covers several times more people. They run without a hint: with the
+their own at the seat prices, plus the current ones), so a model of the same
+size covers several times more people. They run without a hint: with the
 current plan as a hint CP-SAT stayed at it (2 k gained in 3 s against 70 k
-without). The proven upper bound is the best of the relaxation's bounds, the LP
-relaxation for scopes small enough (bounds.py), and the trivial bound.
+without). The proven upper bound is the best of the column generation's and
+the relaxation's bounds, the LP relaxation for scopes small enough
+(bounds.py), and the trivial bound.
 """
 
 from __future__ import annotations
@@ -96,10 +93,9 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     generation = None
     if lagrangian is not None:
         # A start built at the seat prices (priced.py) is far better than greedy. Column generation
-        # (colgen.py) then solves the LP over each person's feasible sets, in a thread while one
-        # window at a time improves that start; its bound is far tighter than the seat prices', and
-        # its plan, turned into assignments by the same construction, is better than the windows
-        # reach in the whole time (L-1: 37.087 M from the plan against 36.87 M before).
+        # (colgen.py) then solves the LP over each person's feasible sets: its bound is far tighter
+        # than the seat prices', and its plan, turned into assignments by the same construction, is
+        # better than the windows reach in the whole time (L-1: 37.09 M, against 36.87 M before).
         from .colgen import ColumnGeneration
 
         ctx.stats.update(greedy_start=round(value[0], 2))
