@@ -8,23 +8,26 @@ group that carries its minimum size:
          Σ_{c of person i} z_c = 1               (the empty set is a column too)
          Σ_{c ∋ g} z_c ≤ free_g · o_g            (free_g alone for groups with a pinned member)
          Σ_{c ∋ g} z_c ≥ min_g · o_g
+         Σ_{c of i, c ∋ g} z_c ≤ o_g             (links, added where the LP breaks them)
          0 ≤ o_g ≤ 1,  z ≥ 0
 
-It is solved with GLOP over a growing pool of columns. The pricing step
-finds each person's best set at the duals with the knapsack of lagrange.py
-(overlaps relaxed, then repaired for the new column). Because the knapsack
-relaxes overlaps, its value is an upper bound of the best set, so for ANY
-duals of the right sign
+GLOP solves it over a growing pool of columns. The pricing step finds each
+person's best set at the duals exactly: the knapsack of lagrange.py (overlaps
+relaxed), then branch and bound for the people whose choice overlaps in time.
+For ANY duals of the right sign
 
-    Σ_i best_i(y) + Σ_{pinned g} free_g·y_g + Σ_g max(0, free_g·y_g + min_g·ν_g) + constant
+    Σ_i best_i(y) + Σ_{pinned g} free_g·y_g + Σ_g max(0, free_g·y_g + min_g·ν_g + Σ_i π_ig) + constant
 
-bounds the optimum (Lagrangian duality); every round therefore yields a proven
-bound, whether GLOP finished or not. On L-1 this LP is 37.11 M, against 37.17 M
-for the seat-price relaxation, and only a few dozen of 9,655 young people are
-fractional in its solution: the plan it proposes (`plan`) is a far better
-start for the windows than any construction (36.9 M before repair, where the
-windows reached 36.87 M in 60 s). Conflicts (avoid_with) are left to the
-construction that turns the plan into assignments.
+bounds the optimum (Lagrangian duality; where the branching runs out of
+subproblems, the knapsack value of the open ones stands in for best_i), so
+every round yields a proven bound, whether GLOP finished or not.
+
+On L-1 the LP is 37.096 M and its bound 37.10-37.11 M, against 37.17 M for the
+clique-refined Lagrangian bound and 37.99 M for the LP relaxation of the
+pair formulation. Only a few dozen of 9,655 young people are fractional in its
+solution, so the plan it proposes (`plan`), turned into assignments by
+priced.py, is worth 37.08-37.09 M, where the windows alone reached 36.87 M in
+60 s. Conflicts (avoid_with) are left to that construction.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ GAP = 5e-4  # relative distance of bound and LP value at which the generation st
 LINK_GAP = 1e-3  # ... and at which links x <= open are added where the LP breaks them
 STALL = 4  # rounds without LP progress (degenerate duals) that end it too, once within LINK_GAP
 NEW_MIN = 1e-6  # a new column must gain at least this (relative to the person's dual) to enter
-GLOP_PARAMS = ""
 NODES = 20000  # subproblems per pricing round for the people whose knapsack choice overlaps in time
 
 
@@ -70,9 +72,7 @@ class ColumnGeneration:
         self._opened = np.zeros(0)
         self.stats: dict[str, float] = {}
         self.log: list[tuple[float, float, float, float]] = []  # per round: seconds, LP seconds, LP, bound
-        s = self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        if GLOP_PARAMS:
-            s.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+        s = self.solver = pywraplp.Solver.CreateSolver("GLOP")  # with presolve: 30 s on L-1, 50 s without
         inf = s.infinity()
         self.person_rows = [s.Constraint(1.0, 1.0) for _ in range(d.n)]
         self.cap_rows = []
