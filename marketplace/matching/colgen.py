@@ -39,7 +39,7 @@ import time
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from .lagrange import _NEG, _Data, best_sets
+from .lagrange import _NEG, _Data, _pad, best_sets, knapsack
 from .problem import sessions_overlap
 from .scope import Scope
 
@@ -186,8 +186,7 @@ class ColumnGeneration:
         worth = {k: reduced[k] + d.priority_hours[i] * min(d.qk[i, k] / 4.0, d.target[i]) for k in slots}
         kept: list[int] = []
         for k in sorted(slots, key=lambda k: (-worth[k], k)):
-            g = self.group[int(d.col[i, k])]
-            if not any(sessions_overlap(g, self.group[int(d.col[i, j])]) for j in kept):
+            if not any(self._clash(int(d.col[i, k]), int(d.col[i, j])) for j in kept):
                 kept.append(k)
         return tuple(sorted(kept))
 
@@ -265,14 +264,17 @@ class ColumnGeneration:
         col = self.d.col[i]
         for x in range(len(slots)):
             for y in range(x + 1, len(slots)):
-                a, b = int(col[slots[x]]), int(col[slots[y]])
-                key = (a, b) if a < b else (b, a)
-                hit = self._overlap.get(key)
-                if hit is None:
-                    hit = self._overlap[key] = sessions_overlap(self.group[a], self.group[b])
-                if hit:
+                if self._clash(int(col[slots[x]]), int(col[slots[y]])):
                     return int(slots[x]), int(slots[y])
         return None
+
+    def _clash(self, a: int, b: int) -> bool:
+        """Whether groups a and b (scope indices) overlap in time; cached."""
+        key = (a, b) if a < b else (b, a)
+        hit = self._overlap.get(key)
+        if hit is None:
+            hit = self._overlap[key] = sessions_overlap(self.group[a], self.group[b])
+        return hit
 
     def _exact(self, reduced: np.ndarray, each: np.ndarray, choice: np.ndarray
                ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
@@ -297,11 +299,7 @@ class ColumnGeneration:
         while nodes and spent < NODES:
             children = [(i, banned | {k}) for i, banned, pair in nodes for k in pair]
             spent += len(children)
-            rows = np.array([i for i, _ in children], dtype=np.int64)
-            values = reduced[rows].copy()
-            for n, (_, banned) in enumerate(children):
-                values[n, list(banned)] = _NEG
-            bound, taken = _knapsack(d.qk[rows], values, d.hours_value[rows])
+            bound, taken = self._without(reduced, children)
             nodes = []
             for n, (i, banned) in enumerate(children):
                 if bound[n] <= best[i] + 1e-9:
@@ -315,17 +313,24 @@ class ColumnGeneration:
                     nodes.append((i, banned, pair))
         open_bound: dict[int, float] = {}
         if nodes:  # out of subproblems: their knapsack values still bound the person
-            rows = np.array([i for i, _, _ in nodes], dtype=np.int64)
-            values = reduced[rows].copy()
-            for n, (_, banned, _) in enumerate(nodes):
-                values[n, list(banned)] = _NEG
-            bound, _ = _knapsack(d.qk[rows], values, d.hours_value[rows])
+            bound, _ = self._without(reduced, [(i, banned) for i, banned, _ in nodes])
             for n, (i, _, _) in enumerate(nodes):
                 open_bound[i] = max(open_bound.get(i, -math.inf), float(bound[n]))
         for i, value in best.items():
             each[i] = max(value, open_bound.get(i, -math.inf))
         self.stats["colgen_nodes"] = self.stats.get("colgen_nodes", 0) + spent
         return each, found
+
+    def _without(self, reduced: np.ndarray, nodes: list[tuple[int, frozenset[int]]]) -> tuple[np.ndarray, np.ndarray]:
+        """The knapsack of each (person row, banned slots) subproblem: its value and the slots taken."""
+        d = self.d
+        rows = np.array([i for i, _ in nodes], dtype=np.int64)
+        values = reduced[rows].copy()
+        for n, (_, banned) in enumerate(nodes):
+            values[n, list(banned)] = _NEG
+        bound, taken = knapsack(d.qk[rows], values, d.hours_value[rows])
+        assert taken is not None
+        return bound, taken
 
     # -- results -------------------------------------------------------------------------------
 
@@ -339,32 +344,11 @@ class ColumnGeneration:
         return {d.people[i]: [groups[int(d.col[i, k])] for k in slots]
                 for i, (_, slots) in best.items() if slots}
 
+    def bound(self) -> float:
+        """The best proven bound, padded for floating point like the relaxation's."""
+        return self.best + _pad(self.d, self.best)
+
     def seat_prices(self) -> dict[str, float]:
         """The seat duals of the last LP (what a seat is worth), for the construction from the plan."""
         return {gid: float(self._cap_dual[n]) for n, gid in enumerate(self.scope.groups)}
 
-
-def _knapsack(qk: np.ndarray, values: np.ndarray, hours_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the best value of slots within the quarter-hour capacity (overlaps relaxed; the
-    capacity is where `hours_value` is _NEG), and the slots taken: lagrange.best_sets for any rows."""
-    n, width = values.shape
-    q1 = hours_value.shape[1]
-    table = np.full((n, q1), _NEG)
-    table[:, 0] = 0.0
-    cols = np.arange(q1)
-    takes = []
-    for k in range(width):
-        src = cols[None, :] - qk[:, k][:, None]
-        cand = np.where(src >= 0, np.take_along_axis(table, np.maximum(src, 0), axis=1), _NEG) + values[:, k][:, None]
-        take = cand > table
-        takes.append(take)
-        np.maximum(table, cand, out=table)
-    total = table + hours_value
-    q = np.argmax(total, axis=1)
-    value = total[np.arange(n), q]
-    chosen = np.zeros(values.shape, dtype=bool)
-    for k in range(width - 1, -1, -1):
-        hit = takes[k][np.arange(n), q]
-        chosen[:, k] = hit
-        q = q - np.where(hit, qk[:, k], 0)
-    return value, chosen

@@ -122,36 +122,44 @@ def _people(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[float, np
 def best_sets(d: _Data, reduced: np.ndarray, need_choice: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Each person's best value under `reduced` pair values (hours terms included, pinned pair values
     not), with overlaps relaxed, and which candidate slots that best set takes."""
-    q1 = d.qmax + 1
-    table = np.full((d.n, q1), _NEG)
+    return knapsack(d.qk, reduced, d.hours_value, need_choice, d.prefix)
+
+
+def knapsack(qk: np.ndarray, values: np.ndarray, hours_value: np.ndarray, need_choice: bool = True,
+             prefix: list[int] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row the best value of slots (quarter hours `qk`, `values`) plus `hours_value` of the quarter
+    hours taken (_NEG beyond the capacity), overlaps relaxed, and which slots it takes.
+
+    `prefix[k]`: only the first prefix[k] rows have a slot k (rows sorted by slot count, descending).
+    """
+    n, width = values.shape
+    q1 = hours_value.shape[1]
+    table = np.full((n, q1), _NEG)
     table[:, 0] = 0.0
     takes = []
-    rows = np.arange(q1)
-    for k in range(d.k):
-        m = d.prefix[k]
+    cols = np.arange(q1)
+    for k in range(width):
+        m = n if prefix is None else (prefix[k] if k < len(prefix) else 0)
         if m == 0:
             break
         sub = table[:m]
-        src = rows[None, :] - d.qk[:m, k][:, None]
-        ok = src >= 0
-        cand = np.where(ok, np.take_along_axis(sub, np.maximum(src, 0), axis=1), _NEG) + reduced[:m, k][:, None]
-        take = cand > sub
+        src = cols[None, :] - qk[:m, k][:, None]
+        cand = np.where(src >= 0, np.take_along_axis(sub, np.maximum(src, 0), axis=1), _NEG) + values[:m, k][:, None]
         if need_choice:
-            takes.append(take)
+            takes.append(cand > sub)
         np.maximum(sub, cand, out=sub)
-    total = table + d.hours_value
-    best_q = np.argmax(total, axis=1)
-    value = total[np.arange(d.n), best_q]
+    total = table + hours_value
+    q = np.argmax(total, axis=1)
+    value = total[np.arange(n), q]
     if not need_choice:
         return value, None
-    choice = np.zeros(reduced.shape, dtype=bool)
-    q = best_q.copy()
+    chosen = np.zeros(values.shape, dtype=bool)
     for k in range(len(takes) - 1, -1, -1):
-        m = d.prefix[k]
-        chosen = takes[k][np.arange(m), q[:m]]
-        choice[:m, k] = chosen
-        q[:m] -= np.where(chosen, d.qk[:m, k], 0)
-    return value, choice
+        m = takes[k].shape[0]
+        hit = takes[k][np.arange(m), q[:m]]
+        chosen[:m, k] = hit
+        q[:m] -= np.where(hit, qk[:m, k], 0)
+    return value, chosen
 
 
 def _evaluate(d: _Data, price: np.ndarray, need_usage: bool) -> tuple[float, np.ndarray | None]:

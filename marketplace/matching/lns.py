@@ -32,7 +32,6 @@ import time
 
 import numpy as np
 
-from .lagrange import _pad
 from .model import MatchModel
 from .runner import ComponentResult, SearchContext, run_model
 from .scope import Scope
@@ -71,26 +70,8 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     start_value = evaluate(problem, current, only=people).objective
     bound, lagrangian = _bound(scope, ctx, budget, start_value)
     threads = 1 if ctx.opts.deterministic or (workers or ctx.opts.workers) < 2 else SIDE_BY_SIDE
-    value = [start_value]  # value of the current search's start (the report adds its gain)
-    searches: list[_Search] = []
-
-    def report() -> None:
-        best = bound if generation is None else min(bound, generation.best + _pad(lagrangian.d, generation.best))
-        ctx.report(value[0] + searches[-1].gained, best)
-
-    def search(start: Assignments, until: float, seconds: float, n_threads: int,
-               n_workers: int | None = workers) -> _Search:
-        prices = None
-        if generation is not None and generation.rounds:
-            prices = generation.seat_prices()
-        elif lagrangian is not None:
-            prices = lagrangian.price_map()
-        searches.append(_Search(scope, start, _pruned(scope, start, PRUNE, prices), lat, lon, ctx, until, seconds,
-                                n_workers))
-        searches[-1].run(n_threads, report)
-        return searches[-1]
-
-    generation = None
+    value = start_value  # of the start the windows improve
+    prices = None
     if lagrangian is not None:
         # A start built at the seat prices (priced.py) is far better than greedy. Column generation
         # (colgen.py) then solves the LP over each person's feasible sets: its bound is far tighter
@@ -98,8 +79,9 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         # better than the windows reach in the whole time (L-1: 37.09 M, against 36.87 M before).
         from .colgen import ColumnGeneration
 
-        ctx.stats.update(greedy_start=round(value[0], 2))
-        current, value[0] = _construct(scope, lagrangian.price_map(), current, ctx, "priced_start")
+        ctx.stats.update(greedy_start=round(value, 2))
+        prices = lagrangian.price_map()
+        current, value = _construct(scope, prices, current, ctx, "priced_start")
         generation = ColumnGeneration(scope, lagrangian.d)
         generation.add_assignment(current)
         generation.add_assignment(lagrangian.chosen())
@@ -108,17 +90,20 @@ def solve_large(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
         else:  # alone: windows beside it slowed it more than they gained (L-1: 43 s against 37 s)
             until = min(ctx.elapsed() + COLGEN_SHARE * budget, deadline - PLAN_RESERVE * budget)
             generation.run(ctx.started + until, stop=ctx.cancel)
-        bound = min(bound, generation.best + _pad(lagrangian.d, generation.best))
+        bound = min(bound, generation.bound())
         ctx.stats.update(generation.stats)
-        prices = generation.seat_prices()
-        current, value[0] = _construct(scope, prices, current, ctx, "plan_start", first=generation.plan())
-    last = search(current, deadline, budget - sum(s.det_used for s in searches), threads)
-    current = last.current
+        duals = generation.seat_prices()
+        current, value = _construct(scope, duals, current, ctx, "plan_start", first=generation.plan())
+        if generation.rounds:  # else the seat prices prune the windows' lists
+            prices = duals
+    windows = _Search(scope, current, _pruned(scope, current, PRUNE, prices), lat, lon, ctx, deadline, budget,
+                      workers)
+    windows.run(threads, lambda: ctx.report(value + windows.gained, bound))
+    current = windows.current
     full = evaluate(problem, current, only=people).objective
-    ctx.stats.update(lns_iterations=sum(s.iterations for s in searches), lns_accepted=sum(s.accepted for s in searches),
-                     lns_gain=round(sum(s.gained for s in searches), 2), lns_threads=threads,
-                     lns_build_s=round(sum(s.build_s for s in searches), 2),
-                     lns_solve_s=round(sum(s.solve_s for s in searches), 2))
+    ctx.stats.update(lns_iterations=windows.iterations, lns_accepted=windows.accepted,
+                     lns_gain=round(windows.gained, 2), lns_threads=threads,
+                     lns_build_s=round(windows.build_s, 2), lns_solve_s=round(windows.solve_s, 2))
     return ComponentResult(Status.FEASIBLE, {p: g for p, g in current.items() if g}, full, max(full, bound))
 
 
@@ -138,7 +123,6 @@ class _Search:
 
         self.scope, self.current, self.pool, self.lat, self.lon = scope, current, pool, lat, lon
         self.ctx, self.deadline, self.det_left, self.workers = ctx, deadline, budget, workers
-        self.det_budget = budget
         self.people = scope.people
         self.pairs = np.array([len(pool[p]) for p in self.people])
         self.rng = random.Random(ctx.opts.seed)
@@ -148,11 +132,6 @@ class _Search:
         self.build_s = self.solve_s = 0.0
         self.lock = threading.Lock()
         self.busy: dict[int, set[str]] = {}  # groups of the windows being solved, per thread
-
-    @property
-    def det_used(self) -> float:
-        """Seconds of the deterministic budget the windows took."""
-        return self.det_budget - self.det_left
 
     def run(self, threads: int, report) -> None:
         import threading
