@@ -40,7 +40,6 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from .lagrange import _NEG, _Data, _pad, best_sets, knapsack
-from .problem import sessions_overlap
 from .scope import Scope
 
 GAP = 5e-4  # relative distance of bound and LP value at which the generation stops
@@ -48,6 +47,26 @@ LINK_GAP = 1e-3  # ... and at which links x <= open are added where the LP break
 STALL = 4  # rounds without LP progress (degenerate duals) that end it too, once within LINK_GAP
 NEW_MIN = 1e-6  # a new column must gain at least this (relative to the person's dual) to enter
 NODES = 20000  # subproblems per pricing round for the people whose knapsack choice overlaps in time
+
+
+def clash_matrix(groups: list) -> np.ndarray:
+    """Which of `groups` overlap in time (rule 3), as a symmetric boolean matrix; vectorised over
+    all sessions."""
+    owner, day, start, end = [], [], [], []
+    for n, g in enumerate(groups):
+        for s in g.sessions:
+            owner.append(n)
+            day.append(s.day)
+            start.append(s.start)
+            end.append(s.end)
+    out = np.zeros((len(groups), len(groups)), dtype=bool)
+    if not owner:
+        return out
+    o, dd, a, b = (np.array(v, dtype=np.int64) for v in (owner, day, start, end))
+    hit = (dd[:, None] == dd[None, :]) & (a[:, None] < b[None, :]) & (a[None, :] < b[:, None])
+    rows, cols = np.nonzero(hit)
+    out[o[rows], o[cols]] = True
+    return out
 
 
 class ColumnGeneration:
@@ -97,7 +116,8 @@ class ColumnGeneration:
         self.columns: list[tuple[int, tuple[int, ...]]] = []  # (person row, candidate slots)
         self.vars: list[pywraplp.Variable] = []
         self._seen: set[tuple[int, tuple[int, ...]]] = set()
-        self._overlap: dict[tuple[int, int], bool] = {}
+        self.group_clash = clash_matrix(self.group)  # groups overlapping in time (scope indices)
+        self._slot_clash = self.group_clash[d.col[:, :, None], d.col[:, None, :]]  # per person row
         self._of_person: list[list[int]] = [[] for _ in range(d.n)]  # column numbers per person row
         self.pair_rows: dict[tuple[int, int], pywraplp.Constraint] = {}  # (person row, slot) -> z <= o
         for i in range(d.n):
@@ -181,20 +201,25 @@ class ColumnGeneration:
         return added
 
     def _repair(self, i: int, slots: list[int], reduced: np.ndarray) -> tuple[int, ...]:
-        """The slots without overlaps: the best ones first (value with their hours alone)."""
+        """The slots without overlaps and within the hours maximum: the best ones first (value with
+        their hours alone)."""
         d = self.d
         worth = {k: reduced[k] + d.priority_hours[i] * min(d.qk[i, k] / 4.0, d.target[i]) for k in slots}
         kept: list[int] = []
+        quarters = 0
         for k in sorted(slots, key=lambda k: (-worth[k], k)):
-            if not any(self._clash(int(d.col[i, k]), int(d.col[i, j])) for j in kept):
+            if quarters + d.qk[i, k] <= d.cap[i] and not any(self._clash(int(d.col[i, k]), int(d.col[i, j]))
+                                                              for j in kept):
                 kept.append(k)
+                quarters += int(d.qk[i, k])
         return tuple(sorted(kept))
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def run(self, deadline: float, stop: threading.Event | None = None, rounds: int = 1000) -> None:
-        """Solve and price until the LP meets its bound, `deadline` (monotonic seconds), `stop`,
-        or `rounds` rounds; `best` is a proven bound after every round."""
+    def run(self, deadline: float, stop: threading.Event | None = None, rounds: int = 1000,
+            gap: float = GAP, stall: int = STALL) -> None:
+        """Solve and price until the LP is within `gap` (relative) of its bound, `deadline` (monotonic
+        seconds), `stop`, or `rounds` rounds; `best` is a proven bound after every round."""
         started = time.monotonic()
         d = self.d
         lp_s = 0.0
@@ -232,17 +257,19 @@ class ColumnGeneration:
             opened = np.maximum(0.0, self.free * cap + self.mins * low + pair_dual)
             bound = (float(each.sum()) + float((self.free * cap)[self.pinned].sum())
                      + float(opened[~self.pinned].sum()) + self.const)
+            if bound < self.best:
+                self.last = (reduced, each, self.free * cap + self.mins * low + pair_dual, bound)
             self.best = min(self.best, bound)
             self.log.append((round(time.monotonic() - started, 2), round(time.monotonic() - began, 2),
                              round(self.lp, 1), round(bound, 1)))
-            if self.best - self.lp <= LINK_GAP * abs(self.best) and self._link():
+            if self.best - self.lp <= max(gap, LINK_GAP) * abs(self.best) and self._link():
                 continue  # near the bound: cut off groups opened in part first
-            if self.best - self.lp <= GAP * abs(self.best):
+            if self.best - self.lp <= gap * abs(self.best):
                 self.converged = True
                 break
             stalled = stalled + 1 if self.lp <= last_lp + 1e-7 * abs(self.lp) else 0
             last_lp = self.lp
-            if stalled >= STALL and self.best - self.lp <= LINK_GAP * abs(self.best):
+            if stalled >= stall and self.best - self.lp <= max(gap, LINK_GAP) * abs(self.best):
                 break
             dual = np.array([r.dual_value() for r in self.person_rows])
             added = 0
@@ -259,22 +286,22 @@ class ColumnGeneration:
                           colgen_s=round(self.stats.get("colgen_s", 0.0) + time.monotonic() - started, 2),
                           colgen_lp_s=round(self.stats.get("colgen_lp_s", 0.0) + lp_s, 2))
 
-    def _overlapping(self, i: int, slots: np.ndarray) -> tuple[int, int] | None:
-        """The first two of `slots` (of person row i) whose groups overlap in time, or None."""
-        col = self.d.col[i]
-        for x in range(len(slots)):
-            for y in range(x + 1, len(slots)):
-                if self._clash(int(col[slots[x]]), int(col[slots[y]])):
-                    return int(slots[x]), int(slots[y])
-        return None
+    def _first_clash(self, rows: np.ndarray, taken: np.ndarray) -> list[tuple[int, int] | None]:
+        """Per (person row, slots taken) the first two taken slots whose groups overlap in time
+        (in slot order), or None; vectorised over all rows."""
+        if not len(rows):
+            return []
+        both = taken[:, :, None] & taken[:, None, :] & self._slot_clash[rows]
+        both &= np.triu(np.ones(both.shape[1:], dtype=bool), 1)[None]
+        flat = both.reshape(len(rows), -1)
+        hit = flat.any(axis=1)
+        first = flat.argmax(axis=1)
+        width = taken.shape[1]
+        return [(int(f // width), int(f % width)) if h else None for h, f in zip(hit, first, strict=True)]
 
     def _clash(self, a: int, b: int) -> bool:
-        """Whether groups a and b (scope indices) overlap in time; cached."""
-        key = (a, b) if a < b else (b, a)
-        hit = self._overlap.get(key)
-        if hit is None:
-            hit = self._overlap[key] = sessions_overlap(self.group[a], self.group[b])
-        return hit
+        """Whether groups a and b (scope indices) overlap in time."""
+        return bool(self.group_clash[a, b])
 
     def _exact(self, reduced: np.ndarray, each: np.ndarray, choice: np.ndarray
                ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
@@ -290,8 +317,7 @@ class ColumnGeneration:
         found: dict[int, tuple[int, ...]] = {}
         best = {}
         nodes: list[tuple[int, frozenset[int], tuple[int, int]]] = []
-        for i in range(d.n):
-            pair = self._overlapping(i, np.flatnonzero(choice[i]))
+        for i, pair in enumerate(self._first_clash(np.arange(d.n), choice)):
             if pair is not None:
                 nodes.append((i, frozenset(), pair))
                 best[i] = -math.inf
@@ -301,14 +327,14 @@ class ColumnGeneration:
             spent += len(children)
             bound, taken = self._without(reduced, children)
             nodes = []
+            pairs = self._first_clash(np.array([i for i, _ in children], dtype=np.int64), taken)
             for n, (i, banned) in enumerate(children):
                 if bound[n] <= best[i] + 1e-9:
                     continue
-                slots = np.flatnonzero(taken[n])
-                pair = self._overlapping(i, slots)
+                pair = pairs[n]
                 if pair is None:
                     best[i] = float(bound[n])
-                    found[i] = tuple(int(k) for k in slots)
+                    found[i] = tuple(int(k) for k in np.flatnonzero(taken[n]))
                 else:
                     nodes.append((i, banned, pair))
         open_bound: dict[int, float] = {}

@@ -145,6 +145,23 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self.ctx.report(model.to_real(self.objective_value), model.to_bound(self.best_objective_bound))
 
 
+def cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, ctx: SearchContext,
+                callback: cp_model.CpSolverSolutionCallback | None = None) -> int:
+    """`solver.solve(model)`, stopped as soon as the context is cancelled (not only at a solution)."""
+    done = threading.Event()
+    if ctx.cancel is not None:
+        def watch() -> None:
+            while not done.is_set():
+                if ctx.cancel.wait(0.05):
+                    solver.stop_search()
+                    return
+        threading.Thread(target=watch, daemon=True).start()
+    try:
+        return solver.solve(model, callback)
+    finally:
+        done.set()
+
+
 def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
               start: Assignments | None, workers: int | None = None,
               report: bool = True, gap: float | None = None) -> ComponentResult | None:
@@ -157,18 +174,7 @@ def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
         model.hint(start)
     solver = cp_model.CpSolver()
     solver.parameters.copy_from(ctx.parameters(seconds, workers, gap))
-    done = threading.Event()
-    if ctx.cancel is not None:
-        def watch() -> None:
-            while not done.is_set():
-                if ctx.cancel.wait(0.05):
-                    solver.stop_search()
-                    return
-        threading.Thread(target=watch, daemon=True).start()
-    try:
-        code = solver.solve(model.model, _Watcher(model, ctx, report))
-    finally:
-        done.set()
+    code = cancellable(solver, model.model, ctx, _Watcher(model, ctx, report))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     # With a relative gap limit CP-SAT says OPTIMAL when the gap is reached: only a closed gap is a proof.
@@ -190,20 +196,40 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
     seconds = ctx.budget(share)
     if seconds < MIN_SECONDS or ctx.cancelled():  # no time to build and solve a model: keep the warm start
         return warm(scope, start)
+    result = None
+    pairs = sum(map(len, scope.candidates.values()))
+    if ctx.opts.set_pairs is not None and pairs >= ctx.opts.set_pairs and not scope.fixed:
+        # Column generation, reduced-cost fixing and the model over sets (fixing.py): M districts
+        # proven optimal in 1-3 s, where the pair model alone took 1.5-7 s.
+        from .fixing import solve_by_sets
+
+        result = solve_by_sets(scope, ctx, seconds, start, workers)
+        if result is not None and result.status is Status.OPTIMAL:
+            return result
     model = MatchModel(scope)
     seconds -= time.monotonic() - began  # building the model is part of the budget
-    result = None
-    if seconds > 0 and not ctx.cancelled():
+    if (result is None or result.status is not Status.OPTIMAL) and seconds > MIN_SECONDS \
+            and not ctx.cancelled():
         # No hint by default: a greedy hint made CP-SAT 2-4x slower to a small gap on M districts
         # (it steers the search towards the greedy's poor region). The warm start stays the fallback.
         hint = start if ctx.opts.hint_model else None
-        result = run_model(model, ctx, seconds, hint, workers=workers, gap=gap)
+        result = better(result, run_model(model, ctx, seconds, hint, workers=workers, gap=gap))
     backup = fallback(model, scope, start)
     if result is None:
         return backup
     if result.value < backup.value:  # never worse than the warm start; the bound stays proven
         return ComponentResult(Status.FEASIBLE, backup.assignments, backup.value, result.bound)
     return result
+
+
+def better(old: ComponentResult | None, new: ComponentResult | None) -> ComponentResult | None:
+    """The better solution of two runs on the same scope (either may be missing), with the tighter
+    of both bounds."""
+    if old is None or new is None:
+        return new if old is None else old
+    best = new if new.value >= old.value else old
+    status = Status.OPTIMAL if Status.OPTIMAL in (new.status, old.status) else Status.FEASIBLE
+    return ComponentResult(status, best.assignments, best.value, max(best.value, min(old.bound, new.bound)))
 
 
 MIN_SECONDS = 0.05
