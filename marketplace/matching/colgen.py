@@ -117,7 +117,6 @@ class ColumnGeneration:
         self.vars: list[pywraplp.Variable] = []
         self._seen: set[tuple[int, tuple[int, ...]]] = set()
         self.group_clash = clash_matrix(self.group)  # groups overlapping in time (scope indices)
-        self._slot_clash = self.group_clash[d.col[:, :, None], d.col[:, None, :]]  # per person row
         self._of_person: list[list[int]] = [[] for _ in range(d.n)]  # column numbers per person row
         self.pair_rows: dict[tuple[int, int], pywraplp.Constraint] = {}  # (person row, slot) -> z <= o
         for i in range(d.n):
@@ -288,16 +287,23 @@ class ColumnGeneration:
 
     def _first_clash(self, rows: np.ndarray, taken: np.ndarray) -> list[tuple[int, int] | None]:
         """Per (person row, slots taken) the first two taken slots whose groups overlap in time
-        (in slot order), or None; vectorised over all rows."""
+        (in slot order), or None; vectorised over all rows (over the few slots taken, so memory
+        stays small on a whole city)."""
         if not len(rows):
             return []
-        both = taken[:, :, None] & taken[:, None, :] & self._slot_clash[rows]
-        both &= np.triu(np.ones(both.shape[1:], dtype=bool), 1)[None]
+        width = int(taken.sum(axis=1).max())
+        if width < 2:
+            return [None] * len(rows)
+        slots = np.argsort(~taken, axis=1, kind="stable")[:, :width]  # the taken slots first, in order
+        real = np.take_along_axis(taken, slots, axis=1)
+        groups = self.d.col[rows[:, None], slots]
+        both = self.group_clash[groups[:, :, None], groups[:, None, :]] & real[:, :, None] & real[:, None, :]
+        both &= np.triu(np.ones((width, width), dtype=bool), 1)[None]
         flat = both.reshape(len(rows), -1)
         hit = flat.any(axis=1)
         first = flat.argmax(axis=1)
-        width = taken.shape[1]
-        return [(int(f // width), int(f % width)) if h else None for h, f in zip(hit, first, strict=True)]
+        return [(int(slots[n, f // width]), int(slots[n, f % width])) if h else None
+                for n, (h, f) in enumerate(zip(hit, first, strict=True))]
 
     def _clash(self, a: int, b: int) -> bool:
         """Whether groups a and b (scope indices) overlap in time."""

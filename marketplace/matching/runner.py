@@ -1,9 +1,10 @@
 """Running CP-SAT on one scope: parameters, time budget, progress, cancellation.
 
 `solve_scope` returns a `ComponentResult` in objective points: `value` of the
-returned assignment in the model (rounded coefficients) and a proven upper
-`bound` of the exact objective (rounding accounted for, see objective.py).
-Components too large for one exact model go to lns.py.
+returned assignment (in the pair model: rounded coefficients; through the set
+model: exact) and a proven upper `bound` of the exact objective (rounding
+accounted for, see objective.py). Districts go through the set model first
+(fixing.py); components too large for one exact model go to lns.py.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Steps: check that the pinned placements alone are feasible (else INFEASIBLE
 naming the broken rule), prune ineligible pairs, split into independent
 connected components, warm start from the best feasible of {greedy, current,
-pinned only}, solve each component with CP-SAT (large ones by
+pinned only}, solve each component with CP-SAT (districts through column
+generation and the model over sets, see fixing.py; large ones by
 large-neighbourhood search, see lns.py), merge, recompute the exact objective
 and explain who stays unplaced.
 """
