@@ -218,7 +218,25 @@ class ColumnGeneration:
     def run(self, deadline: float, stop: threading.Event | None = None, rounds: int = 1000,
             gap: float = GAP, stall: int = STALL) -> None:
         """Solve and price until the LP is within `gap` (relative) of its bound, `deadline` (monotonic
-        seconds), `stop`, or `rounds` rounds; `best` is a proven bound after every round."""
+        seconds), `stop`, or `rounds` rounds; `best` is a proven bound after every round.
+
+        `stop` also interrupts a GLOP solve under way (which releases the GIL; on a city one solve
+        can take several seconds): the round is then dropped.
+        """
+        done = threading.Event()
+        if stop is not None:
+            def watch() -> None:
+                while not done.is_set():
+                    if stop.wait(0.05):
+                        self.solver.InterruptSolve()
+                        return
+            threading.Thread(target=watch, daemon=True).start()
+        try:
+            self._run(deadline, stop, rounds, gap, stall)
+        finally:
+            done.set()
+
+    def _run(self, deadline: float, stop: threading.Event | None, rounds: int, gap: float, stall: int) -> None:
         started = time.monotonic()
         d = self.d
         lp_s = 0.0
@@ -232,6 +250,8 @@ class ColumnGeneration:
             began = time.monotonic()
             status = self.solver.Solve()
             lp_s += time.monotonic() - began
+            if stop is not None and stop.is_set():
+                break  # interrupted: this round's LP solution is incomplete
             self.rounds += 1
             if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 break

@@ -265,16 +265,14 @@ def test_examples_reach_their_expected_optimum_through_the_set_model(name):
     assert verify(raw, solution_to_json(sol))["objective"] == pytest.approx(best, abs=1e-3)
 
 
-def test_bound_holds_when_time_runs_out_and_stop_is_prompt():
+def test_a_stopped_run_returns_nothing_and_a_short_one_a_valid_bound():
     problem = parse_problem(_district(4, people=220, groups=30))
     exact = _by_sets(problem)
     assert exact.status is Status.OPTIMAL
     stop = threading.Event()
     stop.set()
-    began = time.monotonic()
-    result, free, _ = _direct(problem, seconds=30, cancel=stop, deterministic=False)
-    assert time.monotonic() - began < 5
-    assert result is None or result.bound + free >= exact.objective - 1e-6
+    result, _, stats = _direct(problem, seconds=30, cancel=stop, deterministic=False)
+    assert result is None and stats["colgen_rounds"] == 0  # stopped before the first round
     # A column generation cut short leaves a loose bound and big set models: still a valid bound.
     with patch.object(fixing, "DETERMINISTIC_ROUNDS", 2):
         result, free, _ = _direct(problem)
