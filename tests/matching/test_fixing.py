@@ -20,7 +20,7 @@ from marketplace.matching.colgen import ColumnGeneration
 from marketplace.matching.problem import eligible_groups, ineligibility
 from marketplace.matching.runner import SearchContext
 from marketplace.matching.scope import Scope
-from marketplace.matching.solution import Status, evaluate, solution_to_json, violations
+from marketplace.matching.solution import SOLUTION_FORMAT, Status, evaluate, solution_to_json, violations
 from marketplace.matching.solve import SolveOptions, solve, warm_start
 
 from .conftest import EXAMPLES, at, make_problem, session, verify
@@ -31,6 +31,13 @@ from .test_properties import _personal_rules_hold, brute_force, tiny_problems
 def _by_sets(problem, **options):
     """Solve with every component going through the set model (no minimum size)."""
     return solve(problem, SolveOptions(time_limit_s=10, deterministic=True, set_pairs=0, **options))
+
+
+def _verify_assignments(raw: dict, problem, assignments) -> None:
+    """verify.py on bare assignments (a component's result, not a whole Solution)."""
+    verify(raw, {"format": SOLUTION_FORMAT, "status": "FEASIBLE",
+                 "assignments": [{"young_person": p, "group": g} for p, gs in assignments.items() for g in gs],
+                 "objective": round(evaluate(problem, assignments).objective, 4)})
 
 
 def _direct(problem, seconds: float = 10.0, cancel: threading.Event | None = None, deterministic=True):
@@ -71,7 +78,7 @@ def test_without_a_margin_the_widening_still_proves_the_optimum(raw):
         result, free, _ = _direct(problem)
     assert result is not None
     assert result.bound + free >= best - 1e-6  # the bound holds whatever the status
-    assert not violations(problem, result.assignments)
+    _verify_assignments(raw, problem, result.assignments)
     if result.status is Status.OPTIMAL:
         assert abs(result.value + free - best) <= 0.05
 
@@ -246,13 +253,15 @@ def test_a_set_model_whose_optimum_is_below_the_bound_minus_delta_proves_nothing
     """Small districts where the set model at δ = U - LP is feasible but its optimum is not the
     whole problem's (found by search over seeds): the widening must go on until the solution is
     within δ of the bound."""
-    problem = parse_problem(_district(seed, people=60, groups=10))
+    raw = _district(seed, people=60, groups=10)
+    problem = parse_problem(raw)
     with patch.object(fixing, "FIRST_DELTA", 0.0), patch.object(fixing, "DELTA_ROUNDS", 12):
         by_sets = _by_sets(problem)
     by_pairs = solve(problem, SolveOptions(time_limit_s=30, deterministic=True, set_pairs=None))
     assert by_pairs.status is Status.OPTIMAL
     assert by_sets.status is Status.OPTIMAL
     assert abs(by_sets.objective - by_pairs.objective) <= 1.0
+    verify(raw, solution_to_json(by_sets))
 
 
 @pytest.mark.parametrize("name", sorted(json.loads((EXAMPLES / "expected.json").read_text())))
@@ -266,7 +275,8 @@ def test_examples_reach_their_expected_optimum_through_the_set_model(name):
 
 
 def test_a_stopped_run_returns_nothing_and_a_short_one_a_valid_bound():
-    problem = parse_problem(_district(4, people=220, groups=30))
+    raw = _district(4, people=220, groups=30)
+    problem = parse_problem(raw)
     exact = _by_sets(problem)
     assert exact.status is Status.OPTIMAL
     stop = threading.Event()
@@ -277,11 +287,13 @@ def test_a_stopped_run_returns_nothing_and_a_short_one_a_valid_bound():
     with patch.object(fixing, "DETERMINISTIC_ROUNDS", 2):
         result, free, _ = _direct(problem)
     assert result is not None and result.bound + free >= exact.objective - 1e-6
-    assert not violations(problem, result.assignments)
+    _verify_assignments(raw, problem, result.assignments)
     assert evaluate(problem, result.assignments).objective <= exact.bound + 1e-6
 
 
 def test_deterministic_runs_repeat():
-    problem = parse_problem(_district(5))
+    raw = _district(5)
+    problem = parse_problem(raw)
     first, second = _by_sets(problem), _by_sets(problem)
     assert first.assignments == second.assignments and first.objective == second.objective
+    verify(raw, solution_to_json(first))
