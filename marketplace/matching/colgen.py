@@ -87,6 +87,10 @@ class ColumnGeneration:
         self.rounds = 0
         self.converged = False
         self._cap_dual = np.zeros(len(groups))
+        # The duals of the best bound so far, for reduced-cost fixing (fixing.py): per person row and
+        # slot the reduced pair values, per person row the best set's reduced value, per group the
+        # coefficient of "runs", and the bound itself.
+        self.last: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
         self._share = np.zeros(0)  # the last LP solution: per column, and per group (-1: pinned)
         self._opened = np.zeros(0)
         self.stats: dict[str, float] = {}
@@ -207,7 +211,7 @@ class ColumnGeneration:
         kept: list[int] = []
         quarters = 0
         for k in sorted(slots, key=lambda k: (-worth[k], k)):
-            if quarters + d.qk[i, k] <= d.cap[i] and not any(self._clash(int(d.col[i, k]), int(d.col[i, j]))
+            if quarters + d.qk[i, k] <= d.cap[i] and not any(self.clash(int(d.col[i, k]), int(d.col[i, j]))
                                                               for j in kept):
                 kept.append(k)
                 quarters += int(d.qk[i, k])
@@ -325,7 +329,7 @@ class ColumnGeneration:
         return [(int(slots[n, f // width]), int(slots[n, f % width])) if h else None
                 for n, (h, f) in enumerate(zip(hit, first, strict=True))]
 
-    def _clash(self, a: int, b: int) -> bool:
+    def clash(self, a: int, b: int) -> bool:
         """Whether groups a and b (scope indices) overlap in time."""
         return bool(self.group_clash[a, b])
 

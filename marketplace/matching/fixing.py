@@ -66,7 +66,7 @@ class Losses:
 
     @classmethod
     def of(cls, generation: ColumnGeneration) -> Losses | None:
-        last = getattr(generation, "last", None)
+        last = generation.last
         if last is None:
             return None
         reduced, each, open_coef, bound = last
@@ -74,11 +74,13 @@ class Losses:
 
 
 class SetModel:
-    """CP-SAT over the sets with a loss of at most `delta`; None from `build` when too many."""
+    """CP-SAT over each person's sets with a loss of at most `delta` (`build`), objective in units
+    of 1/`scale` point."""
 
-    def __init__(self, scope: Scope, d: _Data, generation: ColumnGeneration, losses: Losses,
-                 delta: float, scale: float):
-        self.scope, self.d, self.losses, self.delta, self.scale = scope, d, losses, delta, scale
+    def __init__(self, scope: Scope, generation: ColumnGeneration, losses: Losses, delta: float,
+                 scale: float):
+        self.scope, self.losses, self.delta, self.scale = scope, losses, delta, scale
+        self.d: _Data = generation.d
         self.slack = 0.0  # how far the exact value of a solution can exceed its rounded one
         self.generation = generation
         self.model = cp_model.CpModel()
@@ -175,7 +177,7 @@ class SetModel:
                 q2 = q + qk[n]
                 if q2 > cap or value + vals[n] + rest[n + 1] + best_hours[q2] < floor:
                     continue
-                if any(gen._clash(cols[n], cols[c]) for c in chosen):
+                if any(gen.clash(cols[n], cols[c]) for c in chosen):
                     continue
                 chosen.append(n)
                 ok = walk(n + 1, q2, value + vals[n])
@@ -260,7 +262,6 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
     began = time.monotonic()
     deadline = began + seconds
     generation = ColumnGeneration(scope)
-    d = generation.d
     generation.add_assignment(start)
     generation.add_assignment({pid: problem.people[pid].current for pid in scope.people})
     if ctx.opts.deterministic:
@@ -282,7 +283,7 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
     for _ in range(DELTA_ROUNDS):
         if ctx.cancelled() or not ctx.opts.deterministic and deadline - time.monotonic() < 0.05:
             break
-        sets = SetModel(scope, d, generation, losses, delta, scale)
+        sets = SetModel(scope, generation, losses, delta, scale)
         built = sets.build()
         if built == "many":
             break

@@ -108,7 +108,7 @@ def _check_fixing(problem, delta: float) -> int:
     generation.run(float("inf"), rounds=200, gap=0.0, stall=10**6)
     losses = fixing.Losses.of(generation)
     assert losses is not None
-    sets = fixing.SetModel(scope, generation.d, generation, losses, delta, 100)
+    sets = fixing.SetModel(scope, generation, losses, delta, 100)
     built = sets.build()
     if built == "many":
         return 0
@@ -163,7 +163,7 @@ def test_a_group_closed_by_its_loss_is_in_no_solution_within_delta(delta):
     scope = Scope(problem, eligible_groups(problem))
     generation = ColumnGeneration(scope)
     generation.run(float("inf"), rounds=200, gap=0.0, stall=10**6)
-    sets = fixing.SetModel(scope, generation.d, generation, fixing.Losses.of(generation), 0.0, 100)
+    sets = fixing.SetModel(scope, generation, fixing.Losses.of(generation), 0.0, 100)
     sets.build()
     assert sets.closed.any()  # the case this test is for
 
