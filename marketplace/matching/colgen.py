@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -220,12 +221,13 @@ class ColumnGeneration:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, deadline: float, stop: threading.Event | None = None, rounds: int = 1000,
-            gap: float = GAP, stall: int = STALL) -> None:
+            gap: float = GAP, stall: int = STALL, progress: Callable[[float], None] | None = None) -> None:
         """Solve and price until the LP is within `gap` (relative) of its bound, `deadline` (monotonic
         seconds), `stop`, or `rounds` rounds; `best` is a proven bound after every round.
 
         `stop` also interrupts a GLOP solve under way (which releases the GIL; on a city one solve
-        can take several seconds): the round is then dropped.
+        can take several seconds): the round is then dropped. `progress` receives the proven
+        bound (padded) after every round.
         """
         done = threading.Event()
         if stop is not None:
@@ -236,11 +238,12 @@ class ColumnGeneration:
                         return
             threading.Thread(target=watch, daemon=True).start()
         try:
-            self._run(deadline, stop, rounds, gap, stall)
+            self._run(deadline, stop, rounds, gap, stall, progress)
         finally:
             done.set()
 
-    def _run(self, deadline: float, stop: threading.Event | None, rounds: int, gap: float, stall: int) -> None:
+    def _run(self, deadline: float, stop: threading.Event | None, rounds: int, gap: float, stall: int,
+             progress: Callable[[float], None] | None) -> None:
         started = time.monotonic()
         d = self.d
         lp_s = 0.0
@@ -283,6 +286,8 @@ class ColumnGeneration:
             if bound < self.best:
                 self.last = (reduced, each, self.free * cap + self.mins * low + pair_dual, bound)
             self.best = min(self.best, bound)
+            if progress is not None:
+                progress(self.bound())
             self.log.append((round(time.monotonic() - started, 2), round(time.monotonic() - began, 2),
                              round(self.lp, 1), round(bound, 1)))
             if self.best - self.lp <= max(gap, LINK_GAP) * abs(self.best) and self._link():

@@ -264,19 +264,24 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
     generation = ColumnGeneration(scope)
     generation.add_assignment(start)
     generation.add_assignment({pid: problem.people[pid].current for pid in scope.people})
+    mine = {pid: start[pid] for pid in scope.people if start.get(pid)}
+    start_value = sum(person_values(problem, mine, scope.people).values())
+
+    def report(bound: float) -> None:
+        ctx.report(start_value, bound)
+
     if ctx.opts.deterministic:
-        generation.run(math.inf, stop=ctx.cancel, rounds=DETERMINISTIC_ROUNDS, gap=GAP, stall=STALL)
+        generation.run(math.inf, stop=ctx.cancel, rounds=DETERMINISTIC_ROUNDS, gap=GAP, stall=STALL,
+                       progress=report)
     else:
-        generation.run(began + CG_SHARE * seconds, stop=ctx.cancel, gap=GAP, stall=STALL)
+        generation.run(began + CG_SHARE * seconds, stop=ctx.cancel, gap=GAP, stall=STALL, progress=report)
     ctx.stats.update(generation.stats)
     losses = Losses.of(generation)
     if losses is None:
         return None
     upper = losses.bound
     ceiling = upper + losses.pad  # a proven bound
-    mine = {pid: start[pid] for pid in scope.people if start.get(pid)}
-    best = ComponentResult(Status.FEASIBLE, mine, sum(person_values(problem, mine, scope.people).values()), ceiling)
-    ctx.report(best.value, ceiling)
+    best = ComponentResult(Status.FEASIBLE, mine, start_value, ceiling)
     scale = choose_scale(problem, scope.people)
     # The optimum lies below the LP, so at least U - LP is lost anyway; FIRST_DELTA more.
     delta = max(0.0, upper - generation.lp) + FIRST_DELTA * abs(upper)

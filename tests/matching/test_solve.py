@@ -46,6 +46,16 @@ def test_progress_reports_objective_and_bound():
     assert sol.status is Status.OPTIMAL
 
 
+def test_progress_through_the_set_model_reports_proven_bounds():
+    seen = []
+    problem = parse_problem(s1())
+    sol = solve(problem, SolveOptions(time_limit_s=10, set_pairs=0), progress=lambda *a: seen.append(a))
+    assert sol.status is Status.OPTIMAL and sol.stats.get("set_rounds")
+    assert len(seen) >= 2  # after column generation rounds and the set model
+    for _, objective, bound in seen:
+        assert sol.objective - 1e-3 <= bound and objective <= bound + 1e-6
+
+
 def test_cancel_before_start_still_returns_a_feasible_solution():
     cancel = threading.Event()
     cancel.set()
