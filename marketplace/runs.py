@@ -76,7 +76,9 @@ def input_hash(raw: dict) -> str:
 
 def create_run(engine: Engine, *, kind: RunKind | str, run_key: str | None = None,
                started_by: int | None = None) -> int | None:
-    """Insert a queued run; None when a run with `run_key` exists already (committed at once)."""
+    """Insert a queued run (committed at once); None when a run with `run_key` exists already, or
+    for an on-demand run when another one is queued or running (a unique index: of two requests at
+    the same moment, only one gets a run)."""
     kind = RunKind(kind)
     key = run_key or f"{kind.value}-{utcnow().strftime('%Y%m%dT%H%M%S%f')}"
     with Session(engine) as session:
@@ -316,9 +318,12 @@ def active_run(session: Session) -> SolverRun | None:
 
 
 def start_background_run(engine: Engine, *, kind: RunKind, started_by: int | None,
-                         apply: bool = True) -> int:
-    """Create a run and execute it in a background thread of this process (on-demand runs)."""
+                         apply: bool = True) -> int | None:
+    """Create a run and execute it in a background thread of this process (on-demand runs); None
+    when another on-demand run is queued or running."""
     run_id = create_run(engine, kind=kind, started_by=started_by)
+    if run_id is None:
+        return None
     thread = threading.Thread(target=execute_run, args=(engine, run_id), kwargs={"apply": apply},
                               name=f"solver-run-{run_id}", daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from sqlmodel import Session, func, select
@@ -161,3 +162,36 @@ def test_runs_without_apply_only_record(db_engine, db_session, kind):
     run = execute_run(db_engine, create_run(db_engine, kind=kind), apply=False, time_limit_s=5)
     assert run.status == "done" and run.kpis["applied"] is False and run.kpis["placed"] == 3
     assert _placements(db_session) == []
+
+
+def test_only_one_on_demand_run_waits_or_runs_at_a_time(db_engine, db_session):
+    """The unique index, not only the view's check: a second on-demand run cannot be created while
+    one is queued or running; nightly runs are not affected; once it is done, the next one starts."""
+    _district(db_session)
+    first = create_run(db_engine, kind="on_demand")
+    assert first is not None
+    assert create_run(db_engine, kind="on_demand") is None
+    assert runs.start_background_run(db_engine, kind="on_demand", started_by=None) is None
+    assert create_run(db_engine, kind="nightly", run_key=nightly_key(date(2026, 1, 5))) is not None
+    assert execute_run(db_engine, first, time_limit_s=5).status == "done"
+    assert create_run(db_engine, kind="on_demand") is not None
+
+
+def test_of_two_on_demand_requests_at_the_same_moment_only_one_gets_a_run(db_engine):
+    barrier = threading.Barrier(2)
+    created: list[int | None] = []
+
+    def request() -> None:
+        barrier.wait()
+        created.append(create_run(db_engine, kind="on_demand"))
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(created) == 2 and created.count(None) == 1
+    with Session(db_engine) as session:
+        active = session.exec(select(func.count()).select_from(SolverRun).where(
+            SolverRun.kind == "on_demand", SolverRun.status.in_(["queued", "running"]))).one()
+    assert active == 1

@@ -3,12 +3,14 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.timeutil import utcnow
 
 from .base import RunKind, RunStatus, one_of, utc_field
+
+ACTIVE_ON_DEMAND = "kind = 'on_demand' AND status IN ('queued', 'running')"
 
 
 class SolverRun(SQLModel, table=True):
@@ -24,6 +26,10 @@ class SolverRun(SQLModel, table=True):
     __table_args__ = (
         one_of("kind", RunKind, "kind_valid"),
         one_of("status", RunStatus, "status_valid"),
+        # At most one on-demand run waits or runs: two requests at the same moment cannot both
+        # start one (the check in the view alone could let both through).
+        Index("uq_solver_run_one_active_on_demand", "kind", unique=True,
+              sqlite_where=text(ACTIVE_ON_DEMAND), postgresql_where=text(ACTIVE_ON_DEMAND)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -108,10 +108,12 @@ def index() -> str:
 @require_role(Role.planner)
 def start() -> Response:
     running = active_run(get_session())
-    if running is not None:
+    run_id = None if running is not None else start_background_run(
+        get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+    if run_id is None:  # another one waits or runs (also when it was started at the same moment)
+        running = running or active_run(get_session())
         flash("Es läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.", "warning")
-        return redirect(url_for("runs.detail", run_id=running.id))
-    run_id = start_background_run(get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+        return redirect(url_for("runs.detail", run_id=running.id) if running else url_for("runs.index"))
     audit(get_session(), current_user, "create", "solver_run", run_id)
     get_session().commit()
     flash("Der Abgleich wurde gestartet.", "success")

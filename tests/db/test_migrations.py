@@ -93,3 +93,27 @@ def test_seed_refuses_an_unmigrated_database(tmp_path):
     assert result.exit_code == 1
     assert "db upgrade" in result.output
     app.extensions["db_engine"].dispose()
+
+
+def test_upgrade_keeps_the_newest_of_several_waiting_on_demand_runs(db_url):
+    """Runs left queued or running by a stopped process: all but the newest on-demand one are marked
+    failed, so the index allowing one at a time can be built."""
+    from sqlalchemy import text
+
+    migrate.upgrade(db_url, "0004_audit_append_only")
+    engine = create_engine(normalise_url(db_url))
+    try:
+        with engine.begin() as connection:
+            for n, (kind, status) in enumerate([("on_demand", "running"), ("on_demand", "queued"),
+                                                 ("nightly", "running"), ("on_demand", "done")]):
+                connection.execute(text(
+                    "INSERT INTO solver_run (run_key, kind, status, created_at) VALUES (:key, :kind, :status, :at)"),
+                    {"key": f"run-{n}", "kind": kind, "status": status, "at": "2026-11-01 10:00:00"})
+        migrate.upgrade(db_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT run_key, status, error FROM solver_run ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [(key, status) for key, status, _ in rows] == [
+        ("run-0", "failed"), ("run-1", "queued"), ("run-2", "running"), ("run-3", "done")]
+    assert rows[0][2].startswith("Beim Update beendet")

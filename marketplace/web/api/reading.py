@@ -108,10 +108,14 @@ def start_run() -> Any:
     address in `Location`; poll it with GET. While another run waits or runs, nothing is started (409)."""
     session = get_session()
     running = active_run(session)
-    if running is not None:
-        raise ApiProblem(409, f"Es läuft bereits ein Abgleich (Lauf {running.id}). Bitte warten Sie, bis er "
-                              "fertig ist.", headers={"Location": url_for("api.get_run", run_id=running.id)})
-    run_id = start_background_run(get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+    run_id = None if running is not None else start_background_run(
+        get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
+    if run_id is None:  # another one waits or runs (also when it was started at the same moment)
+        running = running or active_run(session)
+        number = f" (Lauf {running.id})" if running else ""
+        headers = {"Location": url_for("api.get_run", run_id=running.id)} if running else None
+        raise ApiProblem(409, f"Es läuft bereits ein Abgleich{number}. Bitte warten Sie, bis er fertig ist.",
+                         headers=headers)
     audit(session, current_user, "create", "solver_run", run_id)
     session.commit()
     run = session.get(SolverRun, run_id)
