@@ -255,7 +255,6 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
     """The proven optimum of a whole scope by the steps above, within `seconds` (values exact, the
     bound padded for the set model's rounded coefficients); None when the column generation did not
     finish a round (then the caller solves the pair model)."""
-    from .objective import choose_scale
     from .solution import person_values
 
     problem = scope.problem
@@ -276,16 +275,29 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
     else:
         generation.run(began + CG_SHARE * seconds, stop=ctx.cancel, gap=GAP, stall=STALL, progress=report)
     ctx.stats.update(generation.stats)
+    return solve_sets(scope, generation, ctx, deadline, mine, start_value, workers, budget=seconds)
+
+
+def solve_sets(scope: Scope, generation: ColumnGeneration, ctx: SearchContext, deadline: float,
+               start: Assignments, start_value: float, workers: int | None = None,
+               budget: float | None = None) -> ComponentResult | None:
+    """Steps 2-4 after a column generation, until `deadline` (monotonic seconds); None when the
+    generation has no round. `budget`: the deterministic time of each set model in deterministic
+    runs (default: the time left)."""
+    from .objective import choose_scale
+    from .solution import person_values
+
+    problem = scope.problem
     losses = Losses.of(generation)
     if losses is None:
         return None
     upper = losses.bound
     ceiling = upper + losses.pad  # a proven bound
-    best = ComponentResult(Status.FEASIBLE, mine, start_value, ceiling)
+    best = ComponentResult(Status.FEASIBLE, start, start_value, ceiling)
     scale = choose_scale(problem, scope.people)
     # The optimum lies below the LP, so at least U - LP is lost anyway; FIRST_DELTA more.
     delta = max(0.0, upper - generation.lp) + FIRST_DELTA * abs(upper)
-    for _ in range(DELTA_ROUNDS):
+    for attempt in range(DELTA_ROUNDS):
         if ctx.cancelled() or not ctx.opts.deterministic and deadline - time.monotonic() < 0.05:
             break
         sets = SetModel(scope, generation, losses, delta, scale)
@@ -296,7 +308,9 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
         if built == "ok":
             solver = cp_model.CpSolver()
             # Deterministic runs give every set model the whole budget in deterministic time.
-            left = seconds if ctx.opts.deterministic else max(0.05, deadline - time.monotonic())
+            left = max(0.05, deadline - time.monotonic())
+            if ctx.opts.deterministic and budget is not None:
+                left = budget
             solver.parameters.copy_from(ctx.parameters(left, workers))
             code = cancellable(solver, sets.model, ctx)
             ctx.stats.setdefault("set_rounds", []).append(  # type: ignore[union-attr]
@@ -304,7 +318,10 @@ def solve_by_sets(scope: Scope, ctx: SearchContext, seconds: float, start: Assig
         if built == "narrow" or code == cp_model.INFEASIBLE:
             # Every solution within δ of U would be in the set model, and it has none.
             ceiling = min(ceiling, upper - delta)
-            delta = 4 * delta + 1.0
+            # Widen, at most to the gap of the best solution known, and to that in the last round:
+            # a set model that holds the best solution known proves the optimum when solved.
+            known = upper - best.value + losses.pad
+            delta = known if attempt + 2 >= DELTA_ROUNDS else min(4 * delta + 1.0, known)
             continue
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break

@@ -297,3 +297,16 @@ def test_deterministic_runs_repeat():
     first, second = _by_sets(problem), _by_sets(problem)
     assert first.assignments == second.assignments and first.objective == second.objective
     verify(raw, solution_to_json(first))
+
+
+@pytest.mark.parametrize("name", ["S-1.json", "S-1-rebalance.json"])
+def test_a_large_component_is_proven_through_the_set_model_after_its_column_generation(name):
+    """The large-component path (lns.py; here forced by a tiny lns_pairs) tries the set model when
+    its column generation converged with time to spare, and stops at the proven optimum."""
+    raw = json.loads((EXAMPLES / name).read_text())
+    best = json.loads((EXAMPLES / "expected.json").read_text())[name]["optimal_objective"]
+    sol = solve(parse_problem(raw), SolveOptions(time_limit_s=20, lns_pairs=100))
+    assert "sets_s" in sol.stats and sol.stats.get("set_rounds")
+    assert sol.status is Status.OPTIMAL
+    assert abs(sol.objective - best) <= max(1.0, 1e-3 * abs(best))
+    verify(raw, solution_to_json(sol))
