@@ -317,6 +317,17 @@ def active_run(session: Session) -> SolverRun | None:
         [RunStatus.queued.value, RunStatus.running.value])).order_by(SolverRun.id)).first()
 
 
+def start_on_demand(session: Session, engine: Engine, started_by: int | None) -> tuple[int | None, SolverRun | None]:
+    """Start an on-demand run unless one waits or runs: (the new run's id, None), or (None, the
+    active run; None only when it finished in between)."""
+    running = active_run(session)
+    run_id = None if running is not None else start_background_run(
+        engine, kind=RunKind.on_demand, started_by=started_by)
+    if run_id is None:  # another one waits or runs (also when it was started at the same moment)
+        return None, running or active_run(session)
+    return run_id, None
+
+
 def start_background_run(engine: Engine, *, kind: RunKind, started_by: int | None,
                          apply: bool = True) -> int | None:
     """Create a run and execute it in a background thread of this process (on-demand runs); None

@@ -229,18 +229,10 @@ class ColumnGeneration:
         can take several seconds): the round is then dropped. `progress` receives the proven
         bound (padded) after every round.
         """
-        done = threading.Event()
-        if stop is not None:
-            def watch() -> None:
-                while not done.is_set():
-                    if stop.wait(0.05):
-                        self.solver.InterruptSolve()
-                        return
-            threading.Thread(target=watch, daemon=True).start()
-        try:
+        from .runner import interrupted_by
+
+        with interrupted_by(stop, self.solver.InterruptSolve):
             self._run(deadline, stop, rounds, gap, stall, progress)
-        finally:
-            done.set()
 
     def _run(self, deadline: float, stop: threading.Event | None, rounds: int, gap: float, stall: int,
              progress: Callable[[float], None] | None) -> None:
@@ -280,11 +272,11 @@ class ColumnGeneration:
             each, choice = best_sets(d, reduced, True)
             assert choice is not None
             each, sets = self._exact(reduced, each, choice)
-            opened = np.maximum(0.0, self.free * cap + self.mins * low + pair_dual)
+            open_coef = self.free * cap + self.mins * low + pair_dual  # of "runs" in the bound
             bound = (float(each.sum()) + float((self.free * cap)[self.pinned].sum())
-                     + float(opened[~self.pinned].sum()) + self.const)
+                     + float(np.maximum(0.0, open_coef)[~self.pinned].sum()) + self.const)
             if bound < self.best:
-                self.last = (reduced, each, self.free * cap + self.mins * low + pair_dual, bound)
+                self.last = (reduced, each, open_coef, bound)
             self.best = min(self.best, bound)
             if progress is not None:
                 progress(self.bound())

@@ -92,9 +92,9 @@ class SetModel:
         person without a set or a group that must run without members: no solution within δ)."""
         d, losses, gen = self.d, self.losses, self.generation
         limit = self.delta + losses.pad
-        allowed_open = losses.open_coef - np.maximum(0.0, losses.open_coef)  # minus the loss of running
-        closed = self.closed = ~gen.pinned & (-allowed_open > limit)  # running alone costs more than δ
-        must_run = self.must_run = ~gen.pinned & (np.maximum(0.0, losses.open_coef) > limit)
+        # Running a group loses max(0, -c) against the bound, not running it max(0, c).
+        closed = self.closed = ~gen.pinned & (losses.open_coef < -limit)
+        must_run = self.must_run = ~gen.pinned & (losses.open_coef > limit)
         partners_blocked = self._blocked_by_pinned()
         per_person: list[list[int]] = []
         for i in range(d.n):

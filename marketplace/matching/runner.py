@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,21 +147,29 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self.ctx.report(model.to_real(self.objective_value), model.to_bound(self.best_objective_bound))
 
 
-def cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, ctx: SearchContext,
-                callback: cp_model.CpSolverSolutionCallback | None = None) -> int:
-    """`solver.solve(model)`, stopped as soon as the context is cancelled (not only at a solution)."""
+@contextmanager
+def interrupted_by(stop: threading.Event | None, interrupt: Callable[[], object]) -> Iterator[None]:
+    """Within the block, `interrupt()` is called as soon as `stop` is set (from a watcher thread:
+    for solvers that release the GIL while they run)."""
     done = threading.Event()
-    if ctx.cancel is not None:
+    if stop is not None:
         def watch() -> None:
             while not done.is_set():
-                if ctx.cancel.wait(0.05):
-                    solver.stop_search()
+                if stop.wait(0.05):
+                    interrupt()
                     return
         threading.Thread(target=watch, daemon=True).start()
     try:
-        return solver.solve(model, callback)
+        yield
     finally:
         done.set()
+
+
+def cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, ctx: SearchContext,
+                callback: cp_model.CpSolverSolutionCallback | None = None) -> int:
+    """`solver.solve(model)`, stopped as soon as the context is cancelled (not only at a solution)."""
+    with interrupted_by(ctx.cancel, solver.stop_search):
+        return solver.solve(model, callback)
 
 
 def run_model(model: MatchModel, ctx: SearchContext, seconds: float,
@@ -209,8 +218,7 @@ def solve_scope(scope: Scope, start: Assignments, ctx: SearchContext, share: flo
             return result
     model = MatchModel(scope)
     seconds -= time.monotonic() - began  # building the model is part of the budget
-    if (result is None or result.status is not Status.OPTIMAL) and seconds > MIN_SECONDS \
-            and not ctx.cancelled():
+    if seconds > MIN_SECONDS and not ctx.cancelled():
         # No hint by default: a greedy hint made CP-SAT 2-4x slower to a small gap on M districts
         # (it steers the search towards the greedy's poor region). The warm start stays the fallback.
         hint = start if ctx.opts.hint_model else None

@@ -26,8 +26,8 @@ from ..db import get_engine, get_session
 from ..matching.explain import explain_person
 from ..matching.problem import parse_problem
 from ..matching.solution import solution_from_json
-from ..models import Category, GroupOffer, Municipality, Provider, Role, RunKind, RunStatus, SolverRun, YoungPerson
-from ..runs import active_run, progress_registry, start_background_run
+from ..models import Category, GroupOffer, Municipality, Provider, Role, RunStatus, SolverRun, YoungPerson
+from ..runs import progress_registry, start_on_demand
 from ..solver_settings import WEIGHTS, read_settings
 from ..whatif import ScenarioError, parse_scenario, run_scenario
 from .rendering import render_page
@@ -107,11 +107,8 @@ def index() -> str:
 @bp.route("/starten", methods=["POST"])
 @require_role(Role.planner)
 def start() -> Response:
-    running = active_run(get_session())
-    run_id = None if running is not None else start_background_run(
-        get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
-    if run_id is None:  # another one waits or runs (also when it was started at the same moment)
-        running = running or active_run(get_session())
+    run_id, running = start_on_demand(get_session(), get_engine(), current_user.id)
+    if run_id is None:
         flash("Es läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.", "warning")
         return redirect(url_for("runs.detail", run_id=running.id) if running else url_for("runs.index"))
     audit(get_session(), current_user, "create", "solver_run", run_id)

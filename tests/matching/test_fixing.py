@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import random
 import threading
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 
 from marketplace.matching import fixing, parse_problem
 from marketplace.matching.colgen import ColumnGeneration
-from marketplace.matching.problem import eligible_groups, ineligibility
+from marketplace.matching.problem import eligible_groups
 from marketplace.matching.runner import SearchContext
 from marketplace.matching.scope import Scope
 from marketplace.matching.solution import SOLUTION_FORMAT, Status, evaluate, solution_to_json, violations
@@ -25,7 +24,7 @@ from marketplace.matching.solve import SolveOptions, solve, warm_start
 
 from .conftest import EXAMPLES, at, make_problem, session, verify
 from .test_bounds_parallel import _free_part
-from .test_properties import _personal_rules_hold, brute_force, tiny_problems
+from .test_properties import brute_force, feasible_assignments, tiny_problems
 
 
 def _by_sets(problem, **options):
@@ -83,19 +82,10 @@ def test_without_a_margin_the_widening_still_proves_the_optimum(raw):
         assert abs(result.value + free - best) <= 0.05
 
 
-def _feasible_assignments(problem):
-    """Every assignment that keeps all rules (tiny problems only)."""
-    options = []
-    for pid, y in problem.people.items():
-        eligible = [gid for gid, g in problem.groups.items()
-                    if ineligibility(y, g) is None and (g.open_for_new or gid in y.current)]
-        subsets = [c for k in range(len(eligible) + 1) for c in itertools.combinations(eligible, k)
-                   if set(y.pinned) <= set(c) and _personal_rules_hold(problem, y, c)]
-        options.append((pid, subsets))
-    for combo in itertools.product(*(subsets for _, subsets in options)):
-        assignment = {pid: c for (pid, _), c in zip(options, combo, strict=True) if c}
-        if not violations(problem, assignment):
-            yield assignment
+def _converged(scope) -> ColumnGeneration:
+    generation = ColumnGeneration(scope)
+    generation.run(float("inf"), rounds=200, gap=0.0, stall=10**6)
+    return generation
 
 
 def _check_fixing(problem, delta: float) -> int:
@@ -104,8 +94,7 @@ def _check_fixing(problem, delta: float) -> int:
     scope = Scope(problem, {p: g for p, g in eligible_groups(problem).items() if g})
     if not scope.candidates:
         return 0
-    generation = ColumnGeneration(scope)
-    generation.run(float("inf"), rounds=200, gap=0.0, stall=10**6)
+    generation = _converged(scope)
     losses = fixing.Losses.of(generation)
     assert losses is not None
     sets = fixing.SetModel(scope, generation, losses, delta, 100)
@@ -116,7 +105,7 @@ def _check_fixing(problem, delta: float) -> int:
     rows = {pid: i for i, pid in enumerate(generation.d.people)}
     index = {gid: n for n, gid in enumerate(scope.groups)}
     checked = 0
-    for assignment in _feasible_assignments(problem):
+    for assignment in feasible_assignments(problem):
         value = evaluate(problem, assignment, only=scope.people).objective
         if value < losses.bound - delta:
             continue
@@ -161,8 +150,7 @@ def test_a_group_closed_by_its_loss_is_in_no_solution_within_delta(delta):
     problem = parse_problem(_closing_group())
     assert _check_fixing(problem, delta) >= 1
     scope = Scope(problem, eligible_groups(problem))
-    generation = ColumnGeneration(scope)
-    generation.run(float("inf"), rounds=200, gap=0.0, stall=10**6)
+    generation = _converged(scope)
     sets = fixing.SetModel(scope, generation, fixing.Losses.of(generation), 0.0, 100)
     sets.build()
     assert sets.closed.any()  # the case this test is for

@@ -72,8 +72,8 @@ def tiny_problems(draw):
     return make_problem(groups, people, **weights)
 
 
-def brute_force(problem):
-    """Best objective over all feasible assignments, or None when none exists."""
+def feasible_assignments(problem):
+    """Every assignment that keeps all rules (tiny problems only)."""
     options = []
     for pid, y in problem.people.items():
         eligible = [gid for gid, g in problem.groups.items()
@@ -81,14 +81,15 @@ def brute_force(problem):
         subsets = [c for k in range(len(eligible) + 1) for c in itertools.combinations(eligible, k)
                    if set(y.pinned) <= set(c) and _personal_rules_hold(problem, y, c)]
         options.append((pid, subsets))
-    best = None
     for combo in itertools.product(*(subsets for _, subsets in options)):
         assignment = {pid: c for (pid, _), c in zip(options, combo, strict=True) if c}
-        if violations(problem, assignment):
-            continue
-        value = evaluate(problem, assignment).objective
-        best = value if best is None else max(best, value)
-    return best
+        if not violations(problem, assignment):
+            yield assignment
+
+
+def brute_force(problem):
+    """Best objective over all feasible assignments, or None when none exists."""
+    return max((evaluate(problem, a).objective for a in feasible_assignments(problem)), default=None)
 
 
 def _personal_rules_hold(problem, y, groups):

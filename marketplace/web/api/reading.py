@@ -1,7 +1,7 @@
 """API: solver runs (planning), offset statements (coordinators and planning), catalogues, who am I.
 
 Same rules as the web UI: solver runs are for Jugendhilfeplanung only, and an on-demand run starts
-only when no run is active (`runs.active_run`); it executes in a background thread of this process
+only when no run is active (`runs.start_on_demand`); it executes in a background thread of this process
 (`runs.start_background_run`, live progress in `runs.progress_registry`), like „Abgleich starten“.
 A coordinator's statement lists only the provider pairs involving their own provider
 (`ledger.statement(provider_id=...)`), planning sees every pair and closes a month
@@ -21,8 +21,8 @@ from ...access import get_or_404
 from ...audit import audit
 from ...db import get_engine, get_session
 from ...ledger import LedgerError, close_month, parse_month, statement
-from ...models import Category, Module, Municipality, Provider, Role, RunKind, RunStatus, SolverRun, Sozialraum, Team
-from ...runs import active_run, progress_registry, start_background_run
+from ...models import Category, Module, Municipality, Provider, Role, RunStatus, SolverRun, Sozialraum, Team
+from ...runs import progress_registry, start_on_demand
 from ..problems import ApiProblem
 from .registry import ALL_ROLES, operation
 from .respond import json_response, page_response, paginate
@@ -107,11 +107,8 @@ def start_run() -> Any:
     background and writes its proposals when done. The answer (202) carries the run's id and status and its
     address in `Location`; poll it with GET. While another run waits or runs, nothing is started (409)."""
     session = get_session()
-    running = active_run(session)
-    run_id = None if running is not None else start_background_run(
-        get_engine(), kind=RunKind.on_demand, started_by=current_user.id)
-    if run_id is None:  # another one waits or runs (also when it was started at the same moment)
-        running = running or active_run(session)
+    run_id, running = start_on_demand(session, get_engine(), current_user.id)
+    if run_id is None:
         number = f" (Lauf {running.id})" if running else ""
         headers = {"Location": url_for("api.get_run", run_id=running.id)} if running else None
         raise ApiProblem(409, f"Es läuft bereits ein Abgleich{number}. Bitte warten Sie, bis er fertig ist.",
